@@ -1,0 +1,93 @@
+"""The Compromiso Migrante self-assessment (autodiagnóstico)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask import current_app
+
+from . import config as settings
+from .database import tune_sqlite
+from .engine import QuestionnaireError
+from .engine import Registry
+from .engine import load_directory
+from .extensions import babel
+from .extensions import csrf
+from .extensions import db
+from .extensions import migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create and configure the application; the only place that wires things."""
+    config = dict(config or {})
+    app = Flask(__name__, instance_path=config.pop("INSTANCE_PATH", None))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(settings.FIXED)
+    app.config.update(settings.from_environment(app.instance_path))
+    app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalize_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config["SECRET_KEY"] = settings.resolve_secret_key(app.config, app.instance_path)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    init_database(app)
+    init_i18n(app)
+    csrf.init_app(app)
+    init_questionnaires(app)
+
+    from . import cli
+    from . import main
+    from . import security
+
+    security.init_app(app)
+    main.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def init_questionnaires(app: Flask) -> None:
+    """Load every questionnaire once per process.
+
+    An invalid questionnaire stops the web server from starting: better than
+    serving wrong scores. Under a `flask` command it is logged instead, so
+    that `questionnaire validate` can still run and explain every mistake.
+    """
+    try:
+        registry = load_directory(Path(app.config["QUESTIONNAIRES_DIR"]))
+    except QuestionnaireError as error:
+        if click.get_current_context(silent=True) is None:
+            raise
+        app.logger.error("Invalid questionnaires:\n%s", error)
+        registry = Registry([])
+    app.extensions["questionnaires"] = registry
+
+
+def init_database(app: Flask) -> None:
+    from . import models  # noqa: F401  (registers the tables with the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
+    if settings.is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
+        with app.app_context():
+            tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def init_i18n(app: Flask) -> None:
+    from .i18n import select_locale
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=app.config["TRANSLATIONS_DIR"],
+    )
+
+
+def questionnaires():
+    """The questionnaires loaded at start-up (a Registry)."""
+    return current_app.extensions["questionnaires"]

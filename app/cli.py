@@ -1,0 +1,167 @@
+"""Command-line interface: `flask --app wsgi questionnaire ...`, `translations ...`.
+
+Exit codes: 0 success; 1 validation errors; 2 bad input, with a one-line
+message and no traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask import current_app
+from flask.cli import AppGroup
+
+from . import questionnaires
+from .engine import AnswerError
+from .engine import score
+from .engine.export import export
+from .engine.loader import PUBLISHED_FILE
+from .engine.loader import questionnaire_files
+from .engine.loader import validate as validate_files
+from .i18n import content_for
+
+questionnaire_cli = AppGroup("questionnaire", help="List, check, export and score questionnaires.")
+
+
+def init_app(app: Flask) -> None:
+    from .translations import translations_cli
+
+    app.cli.add_command(questionnaire_cli)
+    app.cli.add_command(translations_cli)
+
+
+def fail(message: str, code: int = 2):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def content_languages(questionnaire) -> list[str]:
+    """The source language, then every language with a content catalog."""
+    directory = Path(current_app.config["TRANSLATIONS_DIR"])
+    others = [
+        lang
+        for lang in current_app.config["LANGUAGES"]
+        if lang != questionnaire.language
+        and (directory / lang / "LC_MESSAGES" / "questionnaires.po").exists()
+    ]
+    return [questionnaire.language, *others]
+
+
+def find(questionnaire_id: str, version: int | None):
+    questionnaire = questionnaires().get(questionnaire_id, version)
+    if questionnaire is None:
+        wanted = f"{questionnaire_id} version {version}" if version else questionnaire_id
+        fail(f"unknown questionnaire {wanted}")
+    return questionnaire
+
+
+@questionnaire_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_command(as_json):
+    """List the loaded questionnaires and versions."""
+    rows = [
+        {
+            "id": q.id,
+            "version": q.version,
+            "languages": content_languages(q),
+            "questions": len(q.questions),
+        }
+        for q in questionnaires()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['id']}\tv{row['version']}\t{','.join(row['languages'])}\t"
+            f"{row['questions']} questions"
+        )
+
+
+@questionnaire_cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def validate_command(paths):
+    """Check questionnaire files; print every mistake as file:line: field: message."""
+    root = Path(current_app.config["QUESTIONNAIRES_DIR"])
+    files = []
+    for path in paths or [root]:
+        if path.is_dir():
+            files.extend(questionnaire_files(path))
+        elif path.exists():
+            files.append(path)
+        else:
+            click.echo(f"{path}:0: file: no such file")
+            sys.exit(1)
+    loaded, errors = validate_files(files, root)
+    for error in errors:
+        click.echo(str(error))
+    if errors:
+        sys.exit(1)
+    click.echo(f"{len(loaded)} questionnaire file(s) valid", err=True)
+
+
+@questionnaire_cli.command("export")
+@click.argument("questionnaire_id")
+@click.option("--version", "version", type=int, help="A version other than the newest.")
+def export_command(questionnaire_id, version):
+    """Print a questionnaire's structure as JSON."""
+    questionnaire = find(questionnaire_id, version)
+    data = export(questionnaire, content_languages(questionnaire))
+    click.echo(json.dumps(data, ensure_ascii=False))
+
+
+@questionnaire_cli.command("score")
+@click.argument("questionnaire_id")
+@click.argument("answers_file", type=click.Path(path_type=Path))
+@click.option("--version", "version", type=int, help="A version other than the newest.")
+@click.option("--lang", default=None, help="Language of the action texts.")
+def score_command(questionnaire_id, answers_file, version, lang):
+    """Score ANSWERS_FILE ({"profile": {...}, "answers": {...}}) and print JSON."""
+    questionnaire = find(questionnaire_id, version)
+    if lang is not None and lang not in current_app.config["LANGUAGES"]:
+        fail(f"unknown language {lang!r}")
+    try:
+        data = json.loads(answers_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read {answers_file}: {error.__class__.__name__}")
+    except json.JSONDecodeError as error:
+        fail(f"{answers_file} is not valid JSON (line {error.lineno})")
+    if not isinstance(data, dict) or not set(data) <= {"profile", "answers"}:
+        fail('the answers file must be {"profile": {...}, "answers": {...}}')
+    profile, answers = data.get("profile", {}), data.get("answers", {})
+    if not isinstance(profile, dict) or not isinstance(answers, dict):
+        fail('"profile" and "answers" must be JSON objects')
+    try:
+        result = score(questionnaire, profile, answers)
+    except AnswerError as error:
+        fail(f"question {error.question_id}: {error.message}")
+    content = content_for(questionnaire, lang or questionnaire.language)
+    click.echo(json.dumps(result.to_json(action_text=content), ensure_ascii=False))
+
+
+@questionnaire_cli.command("publish")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def publish_command(path):
+    """Record a version as published: from now on it must never change."""
+    root = Path(current_app.config["QUESTIONNAIRES_DIR"])
+    loaded, errors = validate_files([path], root)
+    if errors:
+        for error in errors:
+            click.echo(str(error))
+        sys.exit(1)
+    relative = str(path.resolve().relative_to(root.resolve()))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    lock = root / PUBLISHED_FILE
+    lines = [
+        line
+        for line in (lock.read_text(encoding="utf-8").splitlines() if lock.exists() else [])
+        if not line.endswith(f"  {relative}")
+    ]
+    lines.append(f"{digest}  {relative}")
+    lock.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    click.echo(f"published {loaded[0].id} version {loaded[0].version}")

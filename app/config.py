@@ -1,0 +1,115 @@
+"""Settings from environment variables, with safe defaults.
+
+Every setting can also be given to `create_app(config)` as a mapping, which
+wins over the environment (the tests do this).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("es", "ht", "en")
+DEFAULT_LANGUAGE = "es"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+MIN_SECRET_KEY_LENGTH = 32
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start safely with these settings."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def from_environment(instance_path: str) -> dict:
+    """Settings read from the environment (see the table in README.md)."""
+    default_db = "sqlite:///" + os.path.join(instance_path, "autodiagnostico.sqlite")
+    return {
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(
+            os.environ.get("DATABASE_URL") or default_db
+        ),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        "QUESTIONNAIRES_DIR": os.environ.get("QUESTIONNAIRES_DIR")
+        or str(PROJECT_ROOT / "questionnaires"),
+        "TRANSLATIONS_DIR": str(PROJECT_ROOT / "translations"),
+        "LANGUAGES": LANGUAGES,
+        "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "RETENTION_DAYS": _int("RETENTION_DAYS", 730),
+        "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 5000),
+    }
+
+
+# Fixed settings: safe defaults that are not meant to be switched off.
+FIXED = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    # Tokens live as long as the session: a user reading a long page must not
+    # lose a save to an expired token (SECURITY.md 2.5).
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    "JSON_SORT_KEYS": False,
+}
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite:")
+
+
+def resolve_secret_key(config: dict, instance_path: str) -> str:
+    """Return the secret key, generating one only for the embedded SQLite set-up.
+
+    With a server database several app servers share sessions, so a key
+    generated on one host would silently break the others: refuse to start.
+    """
+    key = config.get("SECRET_KEY")
+    if key:
+        if len(key) < MIN_SECRET_KEY_LENGTH and not config.get("TESTING"):
+            raise ConfigError(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters; generate one "
+                "with: python -c 'import secrets; print(secrets.token_hex())'"
+            )
+        return key
+    if not is_sqlite(config["SQLALCHEMY_DATABASE_URI"]):
+        raise ConfigError(
+            "SECRET_KEY is not set. With a server database it must be set in the environment "
+            "(python -c 'import secrets; print(secrets.token_hex())')."
+        )
+    path = Path(instance_path) / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    log.warning("Generated a new SECRET_KEY in %s (mode 0600); keep this file private.", path)
+    return key

@@ -1,0 +1,39 @@
+"""Database tuning and write helpers.
+
+SQLite's defaults silently lose concurrent updates (SECURITY.md 2.5: 727 of
+801 in a measured test). So: WAL, a busy timeout, foreign keys, and our own
+transaction control, with `BEGIN IMMEDIATE` for requests that write, so a
+writer waits for the lock instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context
+from flask import request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def wants_write() -> bool:
+    """Writes happen in unsafe requests and in CLI commands."""
+    return not has_request_context() or request.method not in SAFE_METHODS
+
+
+def tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Take transaction control away from the sqlite3 module (SQLAlchemy docs,
+        # "Serializable isolation / Savepoints / Transactional DDL").
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write() else "BEGIN")

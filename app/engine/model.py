@@ -1,0 +1,263 @@
+"""The questionnaire model: immutable objects built once by the loader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from fractions import Fraction
+from functools import cached_property
+
+from .conditions import Condition
+
+NOT_APPLICABLE = "na"
+DONT_KNOW = "dont_know"
+YES = "yes"
+NO = "no"
+
+CHOICE_TYPES = ("single", "scale", "yesno")
+QUESTION_TYPES = ("single", "multiple", "scale", "yesno", "number", "text")
+PROFILE_TYPES = ("single", "multiple", "number", "text")
+PRIORITIES = ("high", "medium", "low")
+HORIZONS = (30, 90, 180)
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    points: Fraction = Fraction(0)
+    exclusive: bool = False  # for `multiple`: cannot be combined with other options
+
+
+@dataclass(frozen=True)
+class Band:
+    """For `number` questions: values from `min` up earn `points`."""
+
+    min: Fraction
+    points: Fraction
+
+
+@dataclass(frozen=True)
+class Resource:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    question_id: str
+    text: str
+    priority: str
+    horizon: int | None
+    on: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    below: Fraction | None = None
+    resources: tuple[Resource, ...] = ()
+
+    @property
+    def priority_rank(self) -> int:
+        return PRIORITIES.index(self.priority)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    text: str
+    line: int = 0
+    help: str = ""
+    source: str = ""
+    evidence: str = ""
+    weight: Fraction = Fraction(1)
+    options: tuple[Option, ...] = ()
+    bands: tuple[Band, ...] = ()
+    min: Fraction | None = None
+    max: Fraction | None = None
+    max_length: int = 2000
+    unit: str = ""
+    allow_na: bool = False
+    dont_know: bool = False
+    knockout: bool = False
+    required: bool = True
+    when: Condition | None = None
+    commitments: tuple[str, ...] = ()
+    actions: tuple[Action, ...] = ()
+    cap: Fraction | None = None  # `multiple`: the most points the question can earn
+    section: str = ""
+    calculator: str = ""  # a helper the journey shows beside the question (see calculators.py)
+
+    @cached_property
+    def option_by_value(self) -> dict[str, Option]:
+        return {option.value: option for option in self.options}
+
+    @cached_property
+    def max_points(self) -> Fraction:
+        if self.type in CHOICE_TYPES:
+            return max((option.points for option in self.options), default=Fraction(0))
+        if self.type == "multiple":
+            total = sum((o.points for o in self.options if not o.exclusive), Fraction(0))
+            best = max([total] + [o.points for o in self.options if o.exclusive])
+            return min(best, self.cap) if self.cap is not None else best
+        if self.type == "number":
+            return max((band.points for band in self.bands), default=Fraction(0))
+        return Fraction(0)
+
+    @property
+    def scored(self) -> bool:
+        return self.max_points > 0 and self.weight > 0
+
+    def points(self, value) -> Fraction:
+        """Points earned by a valid, applicable answer (not `na`)."""
+        if value == DONT_KNOW:
+            return Fraction(0)
+        if self.type in CHOICE_TYPES:
+            return self.option_by_value[value].points
+        if self.type == "multiple":
+            total = sum((self.option_by_value[v].points for v in value), Fraction(0))
+            return min(total, self.max_points)
+        if self.type == "number":
+            earned = Fraction(0)
+            for band in self.bands:  # bands are sorted by `min`
+                if Fraction(value) >= band.min:
+                    earned = band.points
+            return earned
+        return Fraction(0)
+
+    def best_answer(self):
+        """An answer earning the question's maximum points (for `export`)."""
+        if self.type in CHOICE_TYPES:
+            return max(self.options, key=lambda o: o.points).value
+        if self.type == "multiple":
+            combined = [o.value for o in self.options if not o.exclusive and o.points > 0]
+            candidates = [combined] + [[o.value] for o in self.options if o.exclusive]
+            return max(candidates, key=self.points)
+        if self.type == "number":
+            if not self.bands:
+                return _plain(self.min if self.min is not None else 0)
+            return _plain(max(self.bands, key=lambda b: (b.points, -b.min)).min)
+        return ""
+
+    def worst_answer(self):
+        """An answer earning the question's minimum points (for `export`)."""
+        if self.type in CHOICE_TYPES:
+            return min(self.options, key=lambda o: o.points).value
+        if self.type == "multiple":
+            zero = [o.value for o in self.options if o.exclusive and o.points == 0]
+            return zero[:1]
+        if self.type == "number":
+            low = self.min if self.min is not None else Fraction(0)
+            if self.bands and self.bands[0].min <= low:
+                worst = min(self.bands, key=lambda b: (b.points, b.min))
+                return _plain(max(worst.min, low))
+            return _plain(low)
+        return ""
+
+
+def _plain(number: Fraction):
+    """Show a Fraction as an int when it is whole, else as a float."""
+    number = Fraction(number)
+    return int(number) if number.denominator == 1 else float(number)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    title: str
+    description: str = ""
+    weight: Fraction = Fraction(1)
+    questions: tuple[Question, ...] = ()
+    legal: bool = False
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    title: str
+    description: str = ""
+    next_steps: str = ""
+    min: Fraction = Fraction(0)
+    dimensions: tuple[tuple[str, Fraction], ...] = ()
+    requires: tuple[tuple[str, Fraction], ...] = ()
+    knockouts_passed: bool = False
+
+
+@dataclass(frozen=True)
+class Commitment:
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One page of the journey: the profile, the legal block or (part of) a dimension."""
+
+    id: str
+    title: str
+    questions: tuple[Question, ...]
+    dimension: Dimension | None = None
+    part: int = 1
+    parts: int = 1
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    id: str
+    version: int
+    language: str
+    title: str
+    intro: str = ""
+    disclaimer: str = ""
+    estimated_minutes: int = 0
+    profile: tuple[Question, ...] = ()
+    dimensions: tuple[Dimension, ...] = ()
+    levels: tuple[Level, ...] = ()
+    commitments: tuple[Commitment, ...] = ()
+    commitment_thresholds: tuple[Fraction, Fraction] = (Fraction(75), Fraction(25))
+    path: str = ""
+    sha256: str = ""
+    page_size: int = field(default=10)
+
+    @cached_property
+    def questions(self) -> tuple[Question, ...]:
+        """Every answerable question after the profile, in order."""
+        return tuple(q for dimension in self.dimensions for q in dimension.questions)
+
+    @cached_property
+    def fields(self) -> dict[str, Question]:
+        """Profile fields and questions by id."""
+        return {q.id: q for q in (*self.profile, *self.questions)}
+
+    @cached_property
+    def dimension_of(self) -> dict[str, Dimension]:
+        return {q.id: d for d in self.dimensions for q in d.questions}
+
+    @cached_property
+    def level_by_id(self) -> dict[str, Level]:
+        return {level.id: level for level in self.levels}
+
+    @cached_property
+    def sections(self) -> tuple[Section, ...]:
+        """The pages of the journey: profile, then each dimension in parts of at most
+        `page_size` questions."""
+        sections = [Section("profile", "", self.profile)]
+        for dimension in self.dimensions:
+            questions = dimension.questions
+            parts = max(1, -(-len(questions) // self.page_size))
+            size = -(-len(questions) // parts)  # balanced parts: 12 -> 6 + 6, not 10 + 2
+            for index in range(parts):
+                chunk = questions[index * size : (index + 1) * size]
+                section_id = dimension.id if parts == 1 else f"{dimension.id}-{index + 1}"
+                sections.append(
+                    Section(section_id, dimension.title, chunk, dimension, index + 1, parts)
+                )
+        return tuple(sections)
+
+    @cached_property
+    def section_by_id(self) -> dict[str, Section]:
+        return {section.id: section for section in self.sections}
+
+    @cached_property
+    def section_of(self) -> dict[str, Section]:
+        return {q.id: s for s in self.sections for q in s.questions}

@@ -1,0 +1,403 @@
+"""score(questionnaire, profile, answers) -> Result.
+
+A pure, deterministic function of its inputs. Exact fractions are used
+throughout and only the reported scores are rounded (half up, to whole
+percentages), so the same answers always give the same result.
+
+Rules, and why:
+- A question hidden by the *profile*, or answered `na`, leaves the
+  denominator: it does not apply to this organisation.
+- A follow-up hidden by an earlier *answer* earns 0 but its points stay
+  possible. The loader proves that a better answer never hides a follow-up
+  that counts, so raising any single answer never lowers any score.
+- "Don't know" earns 0 and yields a verify task instead of an action.
+- A knock-out that is answered with less than its full points (or "don't
+  know") is failed; a level that asks for passed knock-outs also needs
+  every applicable knock-out answered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .conditions import UNKNOWN
+from .model import CHOICE_TYPES
+from .model import DONT_KNOW
+from .model import NOT_APPLICABLE
+from .model import Action
+from .model import Level
+from .model import Question
+from .model import Questionnaire
+
+HIDDEN_BY_PROFILE = "hidden_by_profile"
+HIDDEN_BY_ANSWER = "hidden_by_answer"
+NOT_APPLICABLE_STATE = "not_applicable"
+UNANSWERED = "unanswered"
+ANSWERED = "answered"
+
+IN_PLACE = "in_place"
+PARTIAL = "partial"
+MISSING = "missing"
+NO_DATA = "not_applicable"
+
+
+class AnswerError(ValueError):
+    """An answer that the questionnaire cannot accept; names the question."""
+
+    def __init__(self, question_id: str, message: str):
+        super().__init__(f"{question_id}: {message}")
+        self.question_id = question_id
+        self.message = message
+
+
+# --- Input -------------------------------------------------------------------
+
+
+def normalize(question: Question, value):
+    """Return the canonical form of one answer or raise AnswerError.
+
+    Choices are option values (str), `multiple` a frozenset of values,
+    `number` an int or float, `text` a str; `na` and `dont_know` where allowed.
+    """
+    qid = question.id
+    if value == NOT_APPLICABLE and question.allow_na:
+        return NOT_APPLICABLE
+    if value == DONT_KNOW and question.dont_know:
+        return DONT_KNOW
+    if question.type in CHOICE_TYPES:
+        if not isinstance(value, str) or value not in question.option_by_value:
+            raise AnswerError(qid, f"{_short(value)} is not one of its options")
+        return value
+    if question.type == "multiple":
+        if not isinstance(value, list | tuple | frozenset | set) or not all(
+            isinstance(v, str) for v in value
+        ):
+            raise AnswerError(qid, "expects a list of option values")
+        chosen = frozenset(value)
+        unknown = sorted(chosen - set(question.option_by_value))
+        if unknown:
+            raise AnswerError(qid, f"{_short(unknown[0])} is not one of its options")
+        exclusive = [v for v in chosen if question.option_by_value[v].exclusive]
+        if exclusive and len(chosen) > 1:
+            raise AnswerError(qid, f"{exclusive[0]!r} cannot be combined with other options")
+        return chosen
+    if question.type == "number":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise AnswerError(qid, f"expects a number, not {_short(value)}")
+        if question.min is not None and value < question.min:
+            raise AnswerError(qid, f"must be at least {_plain(question.min)}")
+        if question.max is not None and value > question.max:
+            raise AnswerError(qid, f"must be at most {_plain(question.max)}")
+        return value
+    if not isinstance(value, str):
+        raise AnswerError(qid, f"expects text, not {_short(value)}")
+    if len(value) > question.max_length:
+        raise AnswerError(qid, f"is longer than {question.max_length} characters")
+    if "\x00" in value:
+        raise AnswerError(qid, "must not contain NUL characters")
+    return value
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _plain(number: Fraction):
+    return int(number) if number.denominator == 1 else float(number)
+
+
+def normalize_all(questionnaire: Questionnaire, values: Mapping, profile: bool) -> dict:
+    """Normalize a mapping of answers; unknown ids are errors."""
+    fields = questionnaire.profile if profile else questionnaire.questions
+    by_id = {q.id: q for q in fields}
+    clean = {}
+    for key, value in values.items():
+        question = by_id.get(key)
+        if question is None:
+            kind = "profile field" if profile else "question"
+            raise AnswerError(str(key), f"unknown {kind} in {questionnaire.id}")
+        clean[key] = normalize(question, value)
+    return clean
+
+
+# --- Output ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: Question
+    state: str
+    value: object = None
+    earned: Fraction = Fraction(0)
+    possible: Fraction = Fraction(0)
+
+    @property
+    def visible(self) -> bool:
+        return self.state in (NOT_APPLICABLE_STATE, UNANSWERED, ANSWERED)
+
+    @property
+    def dont_know(self) -> bool:
+        return self.value == DONT_KNOW
+
+
+@dataclass(frozen=True)
+class DimensionScore:
+    id: str
+    score: int | None
+    ratio: Fraction | None
+    earned: Fraction
+    possible: Fraction
+
+
+@dataclass(frozen=True)
+class TriggeredAction:
+    action: Action
+    question: Question
+    answer: object
+    knockout: bool
+    gain: Fraction  # overall percentage points the question could still add
+
+
+@dataclass(frozen=True)
+class CommitmentResult:
+    id: str
+    score: int | None
+    status: str
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    question: Question
+    ready: bool  # the answer says the practice exists, so the evidence should too
+
+
+@dataclass(frozen=True)
+class Result:
+    questionnaire: Questionnaire
+    overall: int | None
+    level: Level
+    dimensions: dict[str, DimensionScore]
+    knockouts_failed: tuple[str, ...]
+    knockouts_pending: tuple[str, ...]
+    actions: tuple[TriggeredAction, ...]
+    verify: tuple[Question, ...]
+    unanswered: tuple[str, ...]
+    outcomes: dict[str, Outcome]
+    commitments: dict[str, CommitmentResult]
+    evidence: tuple[EvidenceItem, ...]
+
+    @property
+    def dont_know_share(self) -> Fraction:
+        answered = [o for o in self.outcomes.values() if o.state == ANSWERED and o.possible]
+        if not answered:
+            return Fraction(0)
+        return Fraction(sum(1 for o in answered if o.dont_know), len(answered))
+
+    def to_json(self, action_text=lambda action: action.text) -> dict:
+        """The `questionnaire score` contract of DESIGN.md."""
+        return {
+            "overall": self.overall,
+            "level": self.level.id,
+            "dimensions": {d: s.score for d, s in self.dimensions.items()},
+            "knockouts_failed": list(self.knockouts_failed),
+            "actions": [
+                {
+                    "id": item.action.id,
+                    "priority": item.action.priority,
+                    "text": action_text(item.action),
+                }
+                for item in self.actions
+            ],
+            "unanswered": list(self.unanswered),
+        }
+
+
+def percent(ratio: Fraction) -> int:
+    """Round a ratio to a whole percentage, half up (Python's round() is half-even)."""
+    return math.floor(ratio * 100 + Fraction(1, 2))
+
+
+# --- Scoring -----------------------------------------------------------------
+
+
+def score(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> Result:
+    """Score answers for a profile. Raises AnswerError on invalid input."""
+    profile = normalize_all(questionnaire, profile, profile=True)
+    answers = normalize_all(questionnaire, answers, profile=False)
+
+    known: dict[str, object] = {}  # visible values that conditions may read
+    for field in questionnaire.profile:
+        if field.id in profile and (field.when is None or field.when.evaluate(known)):
+            known[field.id] = profile[field.id]
+
+    outcomes: dict[str, Outcome] = {}
+    applicable: dict[str, object] = dict(known)  # answers stand as UNKNOWN here
+    for question in questionnaire.questions:
+        outcome = _outcome(question, known, applicable, answers)
+        outcomes[question.id] = outcome
+        if outcome.state != HIDDEN_BY_PROFILE:
+            applicable[question.id] = UNKNOWN
+        if outcome.state in (ANSWERED, NOT_APPLICABLE_STATE):
+            known[question.id] = outcome.value
+
+    dimensions = {d.id: _dimension_score(d, outcomes) for d in questionnaire.dimensions}
+    overall_ratio = _overall(questionnaire, dimensions)
+    overall = percent(overall_ratio) if overall_ratio is not None else None
+
+    knockouts = [o for o in outcomes.values() if o.question.knockout and o.visible]
+    failed = tuple(
+        o.question.id for o in knockouts if o.state == ANSWERED and o.earned < o.possible
+    )
+    pending = tuple(o.question.id for o in knockouts if o.state == UNANSWERED)
+
+    return Result(
+        questionnaire=questionnaire,
+        overall=overall,
+        level=_level(questionnaire, overall, dimensions, outcomes, bool(failed or pending)),
+        dimensions=dimensions,
+        knockouts_failed=failed,
+        knockouts_pending=pending,
+        actions=_actions(questionnaire, outcomes, dimensions),
+        verify=tuple(o.question for o in outcomes.values() if o.visible and o.dont_know),
+        unanswered=tuple(
+            o.question.id
+            for o in outcomes.values()
+            if o.state == UNANSWERED and o.question.required
+        ),
+        outcomes=outcomes,
+        commitments=_commitments(questionnaire, outcomes),
+        evidence=tuple(
+            EvidenceItem(o.question, o.state == ANSWERED and o.earned > 0)
+            for o in outcomes.values()
+            if o.question.evidence and o.state in (ANSWERED, UNANSWERED)
+        ),
+    )
+
+
+def _outcome(question: Question, known, applicable, answers) -> Outcome:
+    weight = question.weight
+    possible = weight * question.max_points
+    if question.when is not None:
+        if question.when.evaluate_partially(applicable) is False:
+            return Outcome(question, HIDDEN_BY_PROFILE)
+        if not question.when.evaluate(known):
+            return Outcome(question, HIDDEN_BY_ANSWER, possible=possible)
+    if question.id not in answers:
+        return Outcome(question, UNANSWERED, possible=possible)
+    value = answers[question.id]
+    if value == NOT_APPLICABLE:
+        return Outcome(question, NOT_APPLICABLE_STATE, value)
+    return Outcome(question, ANSWERED, value, weight * question.points(value), possible)
+
+
+def _dimension_score(dimension, outcomes) -> DimensionScore:
+    earned = sum((outcomes[q.id].earned for q in dimension.questions), Fraction(0))
+    possible = sum((outcomes[q.id].possible for q in dimension.questions), Fraction(0))
+    if not possible:
+        return DimensionScore(dimension.id, None, None, earned, possible)
+    ratio = earned / possible
+    return DimensionScore(dimension.id, percent(ratio), ratio, earned, possible)
+
+
+def _overall(questionnaire, dimensions) -> Fraction | None:
+    weighted = [
+        (d.weight, dimensions[d.id].ratio)
+        for d in questionnaire.dimensions
+        if d.weight > 0 and dimensions[d.id].ratio is not None
+    ]
+    total = sum((w for w, _ in weighted), Fraction(0))
+    if not total:
+        return None
+    return sum((w * r for w, r in weighted), Fraction(0)) / total
+
+
+def _level(questionnaire, overall, dimensions, outcomes, knockouts_open) -> Level:
+    """The highest level whose every condition holds; the first level is the floor."""
+    for level in reversed(questionnaire.levels[1:]):
+        if level.knockouts_passed and knockouts_open:
+            continue
+        if (overall or 0) < level.min:
+            continue
+        if any(
+            dimensions[d].score is not None and dimensions[d].score < minimum
+            for d, minimum in level.dimensions
+        ):
+            continue
+        if any(not _requirement_met(outcomes[q], minimum) for q, minimum in level.requires):
+            continue
+        return level
+    return questionnaire.levels[0]
+
+
+def _requirement_met(outcome: Outcome, minimum: Fraction) -> bool:
+    if outcome.state in (HIDDEN_BY_PROFILE, NOT_APPLICABLE_STATE):
+        return True
+    if outcome.state != ANSWERED:
+        return False
+    return outcome.question.points(outcome.value) >= minimum
+
+
+def _triggers(action: Action, question: Question, value) -> bool:
+    if value == DONT_KNOW:
+        return False  # a verify task instead
+    if question.type == "multiple":
+        if action.on and value & set(action.on):
+            return True
+        if action.missing and not set(action.missing) <= value:
+            return True
+    elif action.on and value in action.on:
+        return True
+    return action.below is not None and question.points(value) < action.below
+
+
+def _actions(questionnaire, outcomes, dimensions) -> tuple[TriggeredAction, ...]:
+    total_weight = sum((d.weight for d in questionnaire.dimensions if d.weight > 0), Fraction(0))
+    triggered = []
+    for index, question in enumerate(questionnaire.questions):
+        outcome = outcomes[question.id]
+        if outcome.state != ANSWERED:
+            continue
+        fired = [
+            (order, action)
+            for order, action in enumerate(question.actions)
+            if _triggers(action, question, outcome.value)
+        ]
+        if not fired:
+            continue
+        dimension = questionnaire.dimension_of[question.id]
+        score = dimensions[dimension.id]
+        gain = Fraction(0)
+        if score.possible and total_weight:
+            share = (outcome.possible - outcome.earned) / score.possible
+            gain = 100 * share * dimension.weight / total_weight
+        knockout = question.knockout and outcome.earned < outcome.possible
+        for order, action in fired:
+            item = TriggeredAction(action, question, outcome.value, knockout, gain)
+            triggered.append(((not knockout, action.priority_rank, -gain, index, order), item))
+    return tuple(item for _, item in sorted(triggered, key=lambda pair: pair[0]))
+
+
+def _commitments(questionnaire, outcomes) -> dict[str, CommitmentResult]:
+    in_place, partial = questionnaire.commitment_thresholds
+    result = {}
+    for commitment in questionnaire.commitments:
+        tagged = [
+            o for o in outcomes.values()
+            if commitment.id in o.question.commitments and o.possible
+        ]  # fmt: skip
+        possible = sum((o.possible for o in tagged), Fraction(0))
+        if not possible:
+            result[commitment.id] = CommitmentResult(commitment.id, None, NO_DATA)
+            continue
+        value = percent(sum((o.earned for o in tagged), Fraction(0)) / possible)
+        status = IN_PLACE if value >= in_place else PARTIAL if value >= partial else MISSING
+        result[commitment.id] = CommitmentResult(commitment.id, value, status)
+    return result

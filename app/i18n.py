@@ -1,0 +1,124 @@
+"""Locale selection, locale-aware formatting and translated questionnaire content.
+
+The language is the first path segment (`/es/...`, `/ht/...`, `/en/...`).
+UI strings live in the `messages` gettext domain (English source); the
+questionnaire text lives in the `questionnaires` domain, with the Spanish
+text as msgid and `<questionnaire>/<item>/<part>` as msgctxt.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from datetime import datetime
+from functools import lru_cache
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_decimal
+from babel.numbers import format_percent
+from babel.support import NullTranslations
+from babel.support import Translations
+from flask import current_app
+from flask import g
+from flask import request
+
+from .engine import texts
+
+log = logging.getLogger(__name__)
+
+# Each language by its own name (CLDR's Haitian Creole data has no names for
+# other languages, and a user looks for their own language's name).
+AUTONYMS = {"es": "Español", "ht": "Kreyòl ayisyen", "en": "English"}
+# Babel locale used to format numbers and dates for each UI language.
+FORMAT_LOCALES = {"es": "es_CL", "ht": "ht", "en": "en"}
+# CLDR has no Haitian Creole month names (it prints "2026 M03 4").
+HT_MONTHS = (
+    "janvye", "fevriye", "mas", "avril", "me", "jen",
+    "jiyè", "out", "septanm", "oktòb", "novanm", "desanm",
+)  # fmt: skip
+
+
+def current_language() -> str:
+    return getattr(g, "lang", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_locale() -> str:
+    return current_language()
+
+
+def best_language(languages) -> str:
+    """The best language for `/` from Accept-Language; Haitian browsers often say fr-HT."""
+    for value, _quality in request.accept_languages:
+        tag = value.lower().replace("_", "-")
+        if tag in ("fr-ht", "ht-ht") or tag.startswith("ht"):
+            return "ht"
+        primary = tag.split("-")[0]
+        if primary in languages:
+            return primary
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def format_number(value, lang: str | None = None) -> str:
+    return format_decimal(value, locale=FORMAT_LOCALES[lang or current_language()])
+
+
+def format_percentage(value, lang: str | None = None) -> str:
+    """`value` is 0-100."""
+    lang = lang or current_language()
+    if lang == "ht":  # CLDR gives "88%"; Haitian usage follows French: "88 %"
+        return f"{format_decimal(value, locale='ht')}\u00a0%"
+    return format_percent(value / 100, locale=FORMAT_LOCALES[lang])
+
+
+def format_day(value: date | datetime, lang: str | None = None) -> str:
+    lang = lang or current_language()
+    if lang == "ht":
+        return f"{value.day} {HT_MONTHS[value.month - 1]} {value.year}"
+    return babel_format_date(value, "long", locale=FORMAT_LOCALES[lang])
+
+
+def language_name(lang: str) -> str:
+    return AUTONYMS.get(lang) or Locale.parse(lang).get_display_name(lang)
+
+
+@lru_cache(maxsize=16)
+def _content_catalog(directory: str, lang: str):
+    translations = Translations.load(directory, [lang], domain="questionnaires")
+    if isinstance(translations, NullTranslations) and not isinstance(translations, Translations):
+        log.warning("No compiled questionnaire translations for %r; showing source text", lang)
+    return translations
+
+
+class Content:
+    """Questionnaire text in one language; falls back to the source text."""
+
+    def __init__(self, questionnaire, lang: str, directory: str):
+        self.questionnaire = questionnaire
+        self.lang = lang
+        self.catalog = None
+        if lang != questionnaire.language:
+            self.catalog = _content_catalog(directory, lang)
+
+    def _text(self, context: str, text: str) -> str:
+        if not text or self.catalog is None:
+            return text
+        return self.catalog.pgettext(context, text)
+
+    def __call__(self, item, part: str = "text") -> str:
+        """Translate a part of a model object: `content(question, 'help')`."""
+        context = texts.context_of(self.questionnaire, item, part)
+        return self._text(context, texts.source_of(item, part))
+
+    def option(self, question, option) -> str:
+        return self._text(texts.option_context(self.questionnaire, question, option), option.label)
+
+    def resource(self, action, index: int, resource) -> str:
+        context = texts.resource_context(self.questionnaire, action, index)
+        return self._text(context, resource.title)
+
+
+def content_for(questionnaire, lang: str | None = None) -> Content:
+    return Content(
+        questionnaire, lang or current_language(), current_app.config["TRANSLATIONS_DIR"]
+    )

@@ -1,0 +1,153 @@
+"""Language routing, the landing page, health check and error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint
+from flask import Flask
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from . import i18n
+from . import questionnaires
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("main", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.url_value_preprocessor(pull_language)
+    app.url_defaults(add_language)
+    app.context_processor(template_helpers)
+    app.register_blueprint(bp)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(OperationalError, database_unavailable)
+
+
+def pull_language(endpoint, values):
+    """`/<lang>/...`: the first path segment selects the language."""
+    if values and "lang" in values:
+        lang = values.pop("lang")
+        if lang not in current_app.config["LANGUAGES"]:
+            abort(404)
+        g.lang = lang
+
+
+def add_language(endpoint, values):
+    if "lang" not in values and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        values["lang"] = i18n.current_language()
+
+
+def template_helpers():
+    return {
+        "languages": current_app.config["LANGUAGES"],
+        "language_name": i18n.language_name,
+        "current_language": i18n.current_language(),
+        "switch_language_url": switch_language_url,
+        "format_number": i18n.format_number,
+        "format_percentage": i18n.format_percentage,
+        "format_day": i18n.format_day,
+    }
+
+
+def switch_language_url(lang: str) -> str:
+    """The same page in another language."""
+    if request.endpoint and request.url_rule and "lang" in request.url_rule.arguments:
+        return url_for(request.endpoint, **dict(request.view_args or {}), lang=lang)
+    return url_for("main.landing", lang=lang)
+
+
+@bp.get("/")
+def root():
+    return redirect(
+        url_for("main.landing", lang=i18n.best_language(current_app.config["LANGUAGES"]))
+    )
+
+
+@bp.get("/<lang>/")
+def landing():
+    questionnaire = questionnaires().latest()[0]
+    return render_template(
+        "landing.html",
+        questionnaire=questionnaire,
+        content=i18n.content_for(questionnaire),
+    )
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except OperationalError:
+        db.session.rollback()
+        log.error("Health check: the database does not answer")
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok")
+
+
+ERROR_TITLES = {
+    400: lambda: _("This request could not be understood"),
+    403: lambda: _("You cannot open this page"),
+    404: lambda: _("Page not found"),
+    405: lambda: _("This action is not allowed here"),
+    413: lambda: _("What you sent is too large"),
+    429: lambda: _("Too many attempts"),
+    503: lambda: _("The service is busy"),
+}
+ERROR_MESSAGES = {
+    400: lambda: _("Please go back, check what you entered and try again."),
+    403: lambda: _("This page is not available to you."),
+    404: lambda: _(
+        "Check the address. If you followed your assessment link, copy it again in full."
+    ),
+    405: lambda: _("Please use the buttons on the page."),
+    413: lambda: _("Please shorten your answers and try again."),
+    429: lambda: _("Please wait a few minutes before trying again."),
+    503: lambda: _("Nothing you saved has been lost. Please try again in a minute."),
+}
+
+
+def render_error(code: int):
+    if code not in ERROR_TITLES:
+        code = 500 if code >= 500 else 400
+    title = ERROR_TITLES.get(code, lambda: _("Something went wrong"))()
+    message = ERROR_MESSAGES.get(
+        code, lambda: _("We could not complete your request. Nothing you saved has been lost.")
+    )()
+    response = current_app.make_response(
+        (render_template("error.html", code=code, title=title, message=message), code)
+    )
+    if code in (429, 503):
+        response.headers["Retry-After"] = "60"
+    return response
+
+
+def http_error(error: HTTPException):
+    if isinstance(error, CSRFError):
+        return render_error(400)
+    return render_error(error.code or 500)
+
+
+def database_unavailable(error: OperationalError):
+    db.session.rollback()
+    log.error("Database unavailable: %s", error.orig.__class__.__name__)
+    return render_error(503)
+
+
+@bp.get("/<lang>/privacy")
+def privacy():
+    return render_template("privacy.html", retention_days=current_app.config["RETENTION_DAYS"])
