@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 compile: $(COMPILED)
 
 translations/%.mo: translations/%.po | $(STAMP)
-	$(BIN)/pybabel compile --quiet -i $< -o $@
+	$(BIN)/pybabel --quiet compile -i $< -o $@
 
 run: $(STAMP) compile
 	$(BIN)/flask --app wsgi db upgrade

@@ -44,9 +44,11 @@ def create_app(config: dict | None = None) -> Flask:
     from . import cli
     from . import main
     from . import security
+    from .assess import bp as assess_bp
 
     security.init_app(app)
     main.init_app(app)
+    app.register_blueprint(assess_bp)
     cli.init_app(app)
     return app
 

@@ -47,6 +47,7 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "QUESTIONNAIRES_DIR": os.environ.get("QUESTIONNAIRES_DIR")
         or str(PROJECT_ROOT / "questionnaires"),
+        "QUESTIONNAIRE": os.environ.get("QUESTIONNAIRE", "compromiso-migrante"),
         "TRANSLATIONS_DIR": str(PROJECT_ROOT / "translations"),
         "LANGUAGES": LANGUAGES,
         "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import Blueprint
 from flask import Flask
 from flask import abort
@@ -16,12 +17,12 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import i18n
 from . import questionnaires
+from . import text
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ def init_app(app: Flask) -> None:
     app.url_value_preprocessor(pull_language)
     app.url_defaults(add_language)
     app.context_processor(template_helpers)
+    app.add_template_filter(text.markdown, "md")
+    app.add_template_filter(text.inline, "inline")
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(OperationalError, database_unavailable)
@@ -66,6 +69,9 @@ def template_helpers():
 
 def switch_language_url(lang: str) -> str:
     """The same page in another language."""
+    if g.get("error_page"):
+        # An error page never echoes the URL (a mistyped token must not show up in it).
+        return url_for("main.landing", lang=lang)
     if request.endpoint and request.url_rule and "lang" in request.url_rule.arguments:
         return url_for(request.endpoint, **dict(request.view_args or {}), lang=lang)
     return url_for("main.landing", lang=lang)
@@ -80,18 +86,21 @@ def root():
 
 @bp.get("/<lang>/")
 def landing():
-    questionnaire = questionnaires().latest()[0]
+    questionnaire = questionnaires().get(current_app.config["QUESTIONNAIRE"])
+    if questionnaire is None:
+        abort(404)
     return render_template(
         "landing.html",
         questionnaire=questionnaire,
         content=i18n.content_for(questionnaire),
+        retention_days=current_app.config["RETENTION_DAYS"],
     )
 
 
 @bp.get("/healthz")
 def healthz():
     try:
-        db.session.execute(text("SELECT 1"))
+        db.session.execute(sa.text("SELECT 1"))
     except OperationalError:
         db.session.rollback()
         log.error("Health check: the database does not answer")
@@ -122,6 +131,7 @@ ERROR_MESSAGES = {
 
 
 def render_error(code: int):
+    g.error_page = True
     if code not in ERROR_TITLES:
         code = 500 if code >= 500 else 400
     title = ERROR_TITLES.get(code, lambda: _("Something went wrong"))()

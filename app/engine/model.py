@@ -200,6 +200,10 @@ class Section:
     part: int = 1
     parts: int = 1
 
+    @cached_property
+    def question_ids(self) -> frozenset[str]:
+        return frozenset(q.id for q in self.questions)
+
 
 @dataclass(frozen=True)
 class Questionnaire:

@@ -228,16 +228,22 @@ def percent(ratio: Fraction) -> int:
 # --- Scoring -----------------------------------------------------------------
 
 
-def score(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> Result:
-    """Score answers for a profile. Raises AnswerError on invalid input."""
-    profile = normalize_all(questionnaire, profile, profile=True)
-    answers = normalize_all(questionnaire, answers, profile=False)
-
-    known: dict[str, object] = {}  # visible values that conditions may read
+def visible_profile(questionnaire: Questionnaire, profile: Mapping) -> tuple[set, dict]:
+    """The profile fields shown for these values, and the values conditions may read."""
+    shown, known = set(), {}
     for field in questionnaire.profile:
-        if field.id in profile and (field.when is None or field.when.evaluate(known)):
-            known[field.id] = profile[field.id]
+        if field.when is None or field.when.evaluate(known):
+            shown.add(field.id)
+            if field.id in profile:
+                known[field.id] = profile[field.id]
+    return shown, known
 
+
+def walk(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> dict[str, Outcome]:
+    """Decide, question by question, whether it applies, is shown and what it earns.
+
+    Inputs must be normalized (see `normalize_all`)."""
+    _, known = visible_profile(questionnaire, profile)
     outcomes: dict[str, Outcome] = {}
     applicable: dict[str, object] = dict(known)  # answers stand as UNKNOWN here
     for question in questionnaire.questions:
@@ -247,6 +253,14 @@ def score(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> R
             applicable[question.id] = UNKNOWN
         if outcome.state in (ANSWERED, NOT_APPLICABLE_STATE):
             known[question.id] = outcome.value
+    return outcomes
+
+
+def score(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> Result:
+    """Score answers for a profile. Raises AnswerError on invalid input."""
+    profile = normalize_all(questionnaire, profile, profile=True)
+    answers = normalize_all(questionnaire, answers, profile=False)
+    outcomes = walk(questionnaire, profile, answers)
 
     dimensions = {d.id: _dimension_score(d, outcomes) for d in questionnaire.dimensions}
     overall_ratio = _overall(questionnaire, dimensions)

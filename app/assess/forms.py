@@ -1,0 +1,203 @@
+"""Forms built from the questionnaire model, one per step.
+
+Every validator carries an explicit message from our own catalog: WTForms
+ships no Haitian Creole, and its built-in messages would show English.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field
+from wtforms import HiddenField
+from wtforms import IntegerField
+from wtforms import RadioField
+from wtforms import SelectMultipleField
+from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
+from wtforms.validators import StopValidation
+
+from ..engine.model import CHOICE_TYPES
+from ..engine.model import DONT_KNOW
+from ..engine.model import NOT_APPLICABLE
+
+ORIGINAL_PREFIX = (
+    "was-"  # hidden copy of the value shown, so a stale tab only writes what it changed
+)
+
+
+class ChoiceField(RadioField):
+    def pre_validate(self, form):
+        if self.data is not None and self.data not in {choice.value for choice in self.choices}:
+            raise StopValidation(_l("Choose one of the options."))
+
+
+class ChoicesField(SelectMultipleField):
+    exclusive: frozenset = frozenset()
+
+    def pre_validate(self, form):
+        values = set(self.data or [])
+        if not values <= {choice.value for choice in self.choices}:
+            raise StopValidation(_l("Choose one of the options."))
+        lonely = values & self.exclusive
+        if lonely and len(values) > 1:
+            raise StopValidation(_l("This answer cannot be combined with other answers."))
+
+
+class WholeNumberField(IntegerField):
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            text = valuelist[0].strip().replace(".", "").replace(" ", "").replace("\u00a0", "")
+            try:
+                self.data = int(text)
+            except ValueError:
+                self.data = None
+                raise ValueError(_l("Enter a whole number, for example 12.")) from None
+
+
+def _number_range(question):
+    minimum = int(question.min) if question.min is not None else None
+    maximum = int(question.max) if question.max is not None else None
+    if minimum is not None and maximum is not None:
+        message = _l("Enter a number from %(min)s to %(max)s.")
+    elif minimum is not None:
+        message = _l("Enter a number of at least %(min)s.")
+    else:
+        message = _l("Enter a number of at most %(max)s.")
+    return NumberRange(min=minimum, max=maximum, message=message)
+
+
+def special_choices(question):
+    """The "don't know" and "does not apply" answers a question allows."""
+    choices = []
+    if question.dont_know:
+        choices.append((DONT_KNOW, _l("I don't know")))
+    if question.allow_na:
+        choices.append((NOT_APPLICABLE, _l("Does not apply to us")))
+    return choices
+
+
+def option_choices(question, content):
+    if question.type == "yesno":
+        labels = {"yes": _l("Yes"), "no": _l("No")}
+        return [(o.value, labels[o.value]) for o in question.options]
+    return [(o.value, content.option(question, o)) for o in question.options]
+
+
+def build_field(question, content) -> Field:
+    # Whether an answer is required depends on what else is shown: checked by the view.
+    presence = [Optional()]
+    choices = [
+        SelectChoice(value, label)
+        for value, label in option_choices(question, content) + special_choices(question)
+    ]
+    if question.type in CHOICE_TYPES:
+        return ChoiceField(choices=choices, validators=presence, validate_choice=False)
+    if question.type == "multiple":
+        return ChoicesField(choices=choices, validators=presence, validate_choice=False)
+    if question.type == "number":
+        return WholeNumberField(validators=[*presence, _number_range(question)])
+    return TextAreaField(
+        validators=[
+            Optional(),
+            Length(
+                max=question.max_length,
+                message=_l("Write at most %(max)d characters."),
+            ),
+        ]
+    )
+
+
+class SectionForm(FlaskForm):
+    """Fields are added per section by `section_form`."""
+
+    class Meta:
+        # Our messages, not WTForms' (which has no Haitian Creole).
+        locales = False
+
+
+def section_form(questions, content, original: dict, formdata=None):
+    """A form for the visible questions of one step.
+
+    `original` holds the values shown when the page was rendered; posting
+    them back lets the save skip answers this page did not change."""
+
+    class Form(SectionForm):
+        pass
+
+    for question in questions:
+        field = build_field(question, content)
+        setattr(Form, question.id, field)
+        setattr(Form, ORIGINAL_PREFIX + question.id, HiddenField())
+    form = (
+        Form(formdata=formdata)
+        if formdata is not None
+        else Form(data=_form_data(questions, original))
+    )
+    for question in questions:
+        field = form[question.id]
+        if isinstance(field, ChoicesField):
+            field.exclusive = frozenset(
+                [o.value for o in question.options if o.exclusive] + [DONT_KNOW, NOT_APPLICABLE]
+            )
+    return form
+
+
+def _form_data(questions, values: dict) -> dict:
+    data = {}
+    for question in questions:
+        value = values.get(question.id)
+        if isinstance(value, frozenset | set | tuple):
+            value = sorted(value)
+        data[question.id] = value
+        data[ORIGINAL_PREFIX + question.id] = encode(value)
+    return data
+
+
+def encode(value) -> str:
+    if isinstance(value, frozenset | set | tuple):
+        value = sorted(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def posted_value(question, form):
+    """The engine value of a validated field (None when left empty)."""
+    data = form[question.id].data
+    if question.type == "multiple":
+        return frozenset(data) if data else None
+    if question.type == "text":
+        return data.strip() if data and data.strip() else None
+    return data if data not in ("", None) else None
+
+
+def changed_values(questions, form) -> dict:
+    """{question id: new value or None} for the answers this page changed."""
+    changes = {}
+    for question in questions:
+        value = posted_value(question, form)
+        if value is None and question.type in CHOICE_TYPES:
+            continue  # a radio button cannot be unchecked: nothing was posted for it
+        if encode(value) != (form[ORIGINAL_PREFIX + question.id].data or encode(None)):
+            changes[question.id] = value
+    return changes
+
+
+def answer_label(question, value, content, format_number) -> str:
+    """How an answer reads on the review and results pages."""
+    if value is None:
+        return ""
+    labels = dict(option_choices(question, content) + special_choices(question))
+    if question.type == "multiple":
+        order = [v for v, _ in option_choices(question, content) + special_choices(question)]
+        return ", ".join(str(labels[v]) for v in order if v in value)
+    if question.type in CHOICE_TYPES or value in labels:
+        return str(labels.get(value, value))
+    if question.type == "number":
+        return format_number(value)
+    return value

@@ -1,0 +1,205 @@
+"""Loading and saving assessments: one row per answer, written by upsert."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import abort
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+
+from .. import questionnaires
+from ..engine.scoring import ANSWERED
+from ..engine.scoring import NOT_APPLICABLE_STATE
+from ..engine.scoring import UNANSWERED
+from ..engine.scoring import normalize
+from ..engine.scoring import visible_profile
+from ..engine.scoring import walk
+from ..extensions import db
+from ..models import Answer
+from ..models import Assessment
+from ..models import SavedSection
+from ..models import hash_token
+from ..models import utcnow
+
+log = logging.getLogger(__name__)
+MAX_TOKEN_LENGTH = 64
+
+
+def find(token: str) -> Assessment:
+    """The assessment behind a token; the same 404 for every unknown token."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        abort(404)
+    assessment = db.session.scalar(
+        sa.select(Assessment).where(Assessment.token_hash == hash_token(token))
+    )
+    if assessment is None:
+        abort(404)
+    return assessment
+
+
+def questionnaire_of(assessment: Assessment):
+    questionnaire = questionnaires().get(
+        assessment.questionnaire_id, assessment.questionnaire_version
+    )
+    if questionnaire is None:
+        log.error(
+            "Assessment %s needs %s v%s, which is not loaded",
+            assessment.id,
+            assessment.questionnaire_id,
+            assessment.questionnaire_version,
+        )
+        abort(404)
+    return questionnaire
+
+
+def _decode(question, value):
+    return frozenset(value) if question.type == "multiple" and isinstance(value, list) else value
+
+
+def _encode(value):
+    return sorted(value) if isinstance(value, frozenset | set) else value
+
+
+def load_values(assessment: Assessment, questionnaire) -> tuple[dict, dict]:
+    """(profile, answers) as engine values; rows the questionnaire no longer accepts are skipped."""
+    profile, answers = {}, {}
+    rows = db.session.execute(
+        sa.select(Answer.question_id, Answer.value).where(Answer.assessment_id == assessment.id)
+    )
+    for question_id, value in rows:
+        question = questionnaire.fields.get(question_id)
+        if question is None:
+            continue
+        target = profile if question.section == "profile" else answers
+        target[question_id] = _decode(question, value)
+    return profile, answers
+
+
+def _insert(table):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def save_changes(assessment: Assessment, changes: dict) -> None:
+    """Upsert changed answers and delete cleared ones, in the caller's transaction."""
+    now = utcnow()
+    rows = [
+        {"assessment_id": assessment.id, "question_id": q, "value": _encode(v), "updated_at": now}
+        for q, v in changes.items()
+        if v is not None
+    ]
+    if rows:
+        statement = _insert(Answer).values(rows)
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["assessment_id", "question_id"],
+                set_={
+                    "value": statement.excluded.value,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
+    cleared = [q for q, v in changes.items() if v is None]
+    if cleared:
+        db.session.execute(
+            sa.delete(Answer).where(
+                Answer.assessment_id == assessment.id, Answer.question_id.in_(cleared)
+            )
+        )
+    assessment.updated_at = now
+
+
+def mark_saved(assessment: Assessment, section_id: str) -> None:
+    statement = _insert(SavedSection).values(
+        assessment_id=assessment.id, section_id=section_id, saved_at=utcnow()
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["assessment_id", "section_id"],
+            set_={"saved_at": statement.excluded.saved_at},
+        )
+    )
+
+
+def saved_sections(assessment: Assessment) -> set[str]:
+    return set(
+        db.session.scalars(
+            sa.select(SavedSection.section_id).where(SavedSection.assessment_id == assessment.id)
+        )
+    )
+
+
+class Journey:
+    """What this organisation sees: the steps and questions its answers make visible."""
+
+    def __init__(self, questionnaire, profile: dict, answers: dict):
+        self.questionnaire = questionnaire
+        self.profile = profile
+        self.answers = answers
+        self.shown_profile, _ = visible_profile(questionnaire, profile)
+        self.outcomes = walk(questionnaire, profile, answers)
+
+    def visible(self, question) -> bool:
+        if question.section == "profile":
+            return question.id in self.shown_profile
+        return self.outcomes[question.id].state in (ANSWERED, NOT_APPLICABLE_STATE, UNANSWERED)
+
+    def questions(self, section) -> list:
+        return [q for q in section.questions if self.visible(q)]
+
+    @property
+    def steps(self) -> list:
+        return [s for s in self.questionnaire.sections if self.questions(s)]
+
+    def with_values(self, values: dict) -> Journey:
+        """This journey as it would be with a page's posted values (for re-rendering it)."""
+        profile, answers = dict(self.profile), dict(self.answers)
+        for question_id, value in values.items():
+            target = (
+                profile
+                if question_id in self.questionnaire.section_by_id["profile"].question_ids
+                else answers
+            )
+            if value is None:
+                target.pop(question_id, None)
+            else:
+                target[question_id] = value
+        return Journey(self.questionnaire, profile, answers)
+
+    def value(self, question):
+        source = self.profile if question.section == "profile" else self.answers
+        return source.get(question.id)
+
+    def unanswered(self, section) -> list:
+        return [q for q in self.questions(section) if q.required and self.value(q) is None]
+
+
+def journey_for(assessment: Assessment, questionnaire) -> Journey:
+    profile, answers = load_values(assessment, questionnaire)
+    return Journey(questionnaire, profile, answers)
+
+
+def valid_copy(questionnaire, values: dict) -> dict:
+    """Keep the answers that a (possibly newer) questionnaire still accepts."""
+    copy = {}
+    for question_id, value in values.items():
+        question = questionnaire.fields.get(question_id)
+        if question is None:
+            continue
+        try:
+            copy[question_id] = normalize(question, value)
+        except ValueError:
+            continue
+    return copy
+
+
+def submit(assessment: Assessment, result) -> bool:
+    """Mark submitted once; a second (or concurrent) submit changes nothing."""
+    updated = db.session.execute(
+        sa.update(Assessment)
+        .where(Assessment.id == assessment.id, Assessment.submitted_at.is_(None))
+        .values(submitted_at=utcnow(), overall=result.overall, level=result.level.id)
+    )
+    return updated.rowcount == 1
