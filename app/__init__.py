@@ -17,6 +17,8 @@ from .engine import load_directory
 from .extensions import babel
 from .extensions import csrf
 from .extensions import db
+from .extensions import limiter
+from .extensions import login_manager
 from .extensions import migrate
 
 
@@ -44,11 +46,18 @@ def create_app(config: dict | None = None) -> Flask:
     from . import cli
     from . import main
     from . import security
+    from .admin import bp as admin_bp
     from .assess import bp as assess_bp
+    from .associations import bp as associations_bp
+    from .associations import join_bp
 
     security.init_app(app)
     main.init_app(app)
+    init_accounts(app)
     app.register_blueprint(assess_bp)
+    app.register_blueprint(associations_bp)
+    app.register_blueprint(join_bp)
+    app.register_blueprint(admin_bp)
     cli.init_app(app)
     return app
 
@@ -78,6 +87,13 @@ def init_database(app: Flask) -> None:
     if settings.is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
         with app.app_context():
             tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def init_accounts(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "associations.login"
+    login_manager.session_protection = "strong"
+    limiter.init_app(app)
 
 
 def init_i18n(app: Flask) -> None:

@@ -33,6 +33,8 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(questionnaire_cli)
     app.cli.add_command(translations_cli)
+    app.cli.add_command(associations_cli)
+    app.cli.add_command(users_cli)
 
 
 def fail(message: str, code: int = 2):
@@ -165,3 +167,63 @@ def publish_command(path):
     lines.append(f"{digest}  {relative}")
     lock.write_text("\n".join(lines) + "\n", encoding="utf-8")
     click.echo(f"published {loaded[0].id} version {loaded[0].version}")
+
+
+associations_cli = AppGroup("associations", help="Manage trade association accounts.")
+users_cli = AppGroup("users", help="Manage programme staff accounts.")
+
+
+def _new_user(email: str, password: str, **fields):
+    from .associations.accounts import find_user
+    from .associations.accounts import hash_password
+    from .associations.forms import MAX_PASSWORD
+    from .associations.forms import MIN_PASSWORD
+    from .models import User
+
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        fail(f"the password must have {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    if find_user(email) is not None:
+        fail(f"an account with {email} already exists")
+    return User(email=email.strip().lower(), password_hash=hash_password(password), **fields)
+
+
+@associations_cli.command("create")
+@click.option("--name", required=True)
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+def create_association(name, email, password):
+    """Create an association account, approved at once."""
+    from .extensions import db
+    from .models import Association
+    from .models import utcnow
+
+    association = Association(name=name.strip(), status="approved", approved_at=utcnow())
+    db.session.add(_new_user(email, password, association=association))
+    db.session.commit()
+    click.echo(f"created association {association.id}: {association.name}")
+
+
+@associations_cli.command("list")
+def list_associations():
+    """List associations with their status and e-mail."""
+    import sqlalchemy as sa
+
+    from .extensions import db
+    from .models import Association
+
+    for association in db.session.scalars(sa.select(Association).order_by(Association.id)):
+        emails = ",".join(u.email for u in association.users)
+        click.echo(f"{association.id}\t{association.status}\t{association.name}\t{emails}")
+
+
+@users_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+def create_admin(email, password):
+    """Create a programme staff account."""
+    from .extensions import db
+
+    user = _new_user(email, password, role="admin")
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"created admin {user.email}")

@@ -1,6 +1,9 @@
 """Extension objects, created unbound and wired in create_app()."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -25,3 +28,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
+login_manager = LoginManager()
+# Limits are declared on the routes that need them (logins, token look-ups);
+# the storage comes from RATELIMIT_STORAGE_URI (memory by default, Redis for several hosts).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -161,3 +161,23 @@ def database_unavailable(error: OperationalError):
 @bp.get("/<lang>/privacy")
 def privacy():
     return render_template("privacy.html", retention_days=current_app.config["RETENTION_DAYS"])
+
+
+@bp.get("/<lang>/questionnaire")
+def paper():
+    """The blank questionnaire to print and discuss before answering online."""
+    from .assess.forms import option_choices
+    from .assess.forms import special_choices
+    from .paper import describe
+
+    questionnaire = questionnaires().get(current_app.config["QUESTIONNAIRE"])
+    if questionnaire is None:
+        abort(404)
+    content = i18n.content_for(questionnaire)
+    return render_template(
+        "paper.html",
+        questionnaire=questionnaire,
+        content=content,
+        choices=lambda q: option_choices(q, content) + special_choices(q),
+        condition=lambda q: describe(q.when, questionnaire, content) if q.when else "",
+    )

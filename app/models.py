@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ class Assessment(db.Model):
     """One organisation's answers to one questionnaire version."""
 
     __tablename__ = "assessments"
+    __table_args__ = (sa.Index("ix_assessments_campaign_submitted", "campaign_id", "submitted_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -50,21 +52,35 @@ class Assessment(db.Model):
     )
     overall: Mapped[int | None]
     level: Mapped[str | None] = mapped_column(sa.String(64))
+    campaign_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="SET NULL")
+    )
+    member_name: Mapped[str | None] = mapped_column(sa.String(200))
+    # What the member shares with its association: only anonymous totals (the
+    # default) or its named individual result.
+    share_named: Mapped[bool] = mapped_column(default=False)
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan", passive_deletes=True
     )
 
     @classmethod
-    def start(cls, questionnaire, language: str, previous: Assessment | None = None):
+    def start(cls, questionnaire, language: str, previous: Assessment | None = None, **extra):
         """Return (assessment, token); the token is shown once and never stored."""
         token = new_token()
+        if previous is not None:  # a re-assessment stays in its campaign, with the same consent
+            extra = {
+                "campaign_id": previous.campaign_id,
+                "member_name": previous.member_name,
+                "share_named": previous.share_named,
+            } | extra
         assessment = cls(
             token_hash=hash_token(token),
             questionnaire_id=questionnaire.id,
             questionnaire_version=questionnaire.version,
             language=language,
             previous_id=previous.id if previous else None,
+            **extra,
         )
         return assessment, token
 
@@ -94,3 +110,124 @@ class SavedSection(db.Model):
     assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessments.id", ondelete="CASCADE"))
     section_id: Mapped[str] = mapped_column(sa.String(64))
     saved_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class Association(db.Model):
+    """A trade association (gremio) that invites its members to the assessment."""
+
+    __tablename__ = "associations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending, approved
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    users: Mapped[list[User]] = relationship(back_populates="association")
+    campaigns: Mapped[list[Campaign]] = relationship(back_populates="association")
+
+    @property
+    def approved(self) -> bool:
+        return self.status == "approved"
+
+
+class User(db.Model):
+    """An account: an association's staff, or programme staff (role `admin`)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16), default="association")  # association, admin
+    association_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("associations.id", ondelete="CASCADE")
+    )
+    # Bumped on logout and password change: every older session stops working.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    association: Mapped[Association | None] = relationship(back_populates="users")
+
+    # Flask-Login's interface
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.role == "admin" or bool(self.association and self.association.approved)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class PasswordReset(db.Model):
+    """A reset link waiting to be handed over by programme staff (when no SMTP is set)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    link: Mapped[str] = mapped_column(sa.String(1000))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Campaign(db.Model):
+    """An association's invitation to its members, with its own link."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("associations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200))
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    questionnaire_id: Mapped[str] = mapped_column(sa.String(64))
+    questionnaire_version: Mapped[int]
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    closes_on: Mapped[date | None] = mapped_column(sa.Date)
+    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    association: Mapped[Association] = relationship(back_populates="campaigns")
+
+    @staticmethod
+    def new_code() -> str:
+        return secrets.token_urlsafe(18)  # 144 random bits
+
+    @property
+    def is_open(self) -> bool:
+        if self.closed_at is not None:
+            return False
+        return self.closes_on is None or self.closes_on >= utcnow().date()
+
+
+class ResultItem(db.Model):
+    """A submitted result, one row per figure, so dashboards aggregate in SQL.
+
+    kind: `overall` (key ""), `dimension` (key = dimension id, value = score),
+    `commitment` (key = commitment id, status), `knockout` (key = question id),
+    `action` (key = action id), `level` (key = level id)."""
+
+    __tablename__ = "result_items"
+    __table_args__ = (sa.Index("ix_result_items_kind_key", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    key: Mapped[str] = mapped_column(sa.String(64))
+    value: Mapped[int | None]
+    status: Mapped[str | None] = mapped_column(sa.String(64))

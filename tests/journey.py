@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ORIGINAL = re.compile(r'<input name="(was-[^"]+)" type="hidden" value="([^"]*)"')
 
 EMPRESA = {

@@ -19,6 +19,7 @@ from ..engine.scoring import walk
 from ..extensions import db
 from ..models import Answer
 from ..models import Assessment
+from ..models import ResultItem
 from ..models import SavedSection
 from ..models import hash_token
 from ..models import utcnow
@@ -195,11 +196,48 @@ def valid_copy(questionnaire, values: dict) -> dict:
     return copy
 
 
-def submit(assessment: Assessment, result) -> bool:
-    """Mark submitted once; a second (or concurrent) submit changes nothing."""
+def submit(assessment: Assessment, result, profile: dict) -> bool:
+    """Mark submitted once and keep the figures dashboards aggregate; a second
+    (or concurrent) submit changes nothing."""
     updated = db.session.execute(
         sa.update(Assessment)
         .where(Assessment.id == assessment.id, Assessment.submitted_at.is_(None))
         .values(submitted_at=utcnow(), overall=result.overall, level=result.level.id)
     )
-    return updated.rowcount == 1
+    if updated.rowcount != 1:
+        return False
+    db.session.execute(sa.insert(ResultItem), result_rows(assessment.id, result, profile))
+    return True
+
+
+def result_rows(assessment_id: int, result, profile: dict) -> list[dict]:
+    """The figures of a result as ResultItem rows."""
+    row = {"assessment_id": assessment_id, "value": None, "status": None}
+    rows = [row | {"kind": "overall", "key": "", "value": result.overall}]
+    rows.append(row | {"kind": "level", "key": result.level.id})
+    rows += [
+        row | {"kind": "dimension", "key": d, "value": s.score}
+        for d, s in result.dimensions.items()
+        if s.score is not None and not result.questionnaire.dimension_by_id[d].legal
+    ]
+    rows += [
+        row | {"kind": "commitment", "key": c, "status": r.status}
+        for c, r in result.commitments.items()
+    ]
+    rows += [row | {"kind": "knockout", "key": q} for q in result.knockouts_failed]
+    rows += [row | {"kind": "action", "key": a.action.id} for a in result.actions]
+    rows += [row | {"kind": "profile", "key": k, "status": v} for k, v in profile_groups(profile)]
+    return rows
+
+
+SIZE_BANDS = ((200, "200+"), (50, "50-199"), (10, "10-49"), (1, "1-9"), (0, "0"))
+
+
+def profile_groups(profile: dict):
+    """(field, group) pairs for national overviews: choices as they are, numbers by
+    the size bands of Código del Trabajo art. 505 bis."""
+    for field_id, value in sorted(profile.items()):
+        if isinstance(value, str) and len(value) <= 64:
+            yield field_id, value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            yield field_id, next(label for floor, label in SIZE_BANDS if value >= floor)

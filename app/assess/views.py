@@ -282,7 +282,8 @@ def review(token):
         if missing:
             abort(409)
         result = score(questionnaire, journey.profile, journey.answers)
-        store.submit(assessment, result)
+        shown = {k: v for k, v in journey.profile.items() if k in journey.shown_profile}
+        store.submit(assessment, result, shown)
         db.session.commit()
         log.info("Assessment %s submitted", assessment.id)
         return redirect(url_for("assess.results", token=token))
@@ -338,7 +339,21 @@ def results_context(token):
         "previous": previous_result(assessment),
         "token": token,
         "plan": action_plan(result),
+        "benchmark": campaign_benchmark(assessment),
     }
+
+
+def campaign_benchmark(assessment):
+    """The campaign's medians beside a member's scores, once enough members took part."""
+    if assessment.campaign_id is None:
+        return None
+    from ..associations.aggregates import summarize
+
+    summary = summarize(Assessment.campaign_id == assessment.campaign_id)
+    if not summary.enough:
+        return None
+    medians = {d: stats[1] for d, stats in summary.dimensions.items()}
+    return {"overall": summary.overall_median, "dimensions": medians}
 
 
 def action_plan(result):
@@ -435,3 +450,24 @@ def answer_helpers():
     from .forms import answer_label
 
     return {"answer_label": lambda q, v, content: answer_label(q, v, content, format_number)}
+
+
+@bp.route("/<token>/sharing", methods=["GET", "POST"])
+def sharing(token):
+    """A campaign member changes what its association may see."""
+    from ..associations.forms import SharingForm
+
+    assessment = store.find(token)
+    if assessment.campaign_id is None:
+        abort(404)
+    form = SharingForm()
+    if request.method == "GET":
+        form.member_name.data = assessment.member_name
+        form.sharing.data = "named" if assessment.share_named else "aggregate"
+    if form.validate_on_submit():
+        assessment.member_name = (form.member_name.data or "").strip() or None
+        assessment.share_named = form.sharing.data == "named"
+        db.session.commit()
+        flash(_("Your choice was saved."), "success")
+        return redirect(url_for("assess.resume", token=token))
+    return render_template("assess/sharing.html", form=form, token=token, assessment=assessment)

@@ -238,6 +238,10 @@ class Questionnaire:
         return {q.id: d for d in self.dimensions for q in d.questions}
 
     @cached_property
+    def dimension_by_id(self) -> dict[str, Dimension]:
+        return {d.id: d for d in self.dimensions}
+
+    @cached_property
     def level_by_id(self) -> dict[str, Level]:
         return {level.id: level for level in self.levels}
 

@@ -44,7 +44,7 @@ def resource_context(questionnaire: Questionnaire, action: Action, index: int) -
 
 
 def texts(questionnaire: Questionnaire):
-    """Yield (context, source text, line) for every non-empty text."""
+    """Yield (context, source text, line, note for translators) for every non-empty text."""
     q = questionnaire
     items = [(q, part, 1) for part in ("title", "intro", "disclaimer")]
     items += [(c, part, 1) for c in q.commitments for part in ("title", "description")]
@@ -60,15 +60,28 @@ def texts(questionnaire: Questionnaire):
     for item, part, line in items:
         text = source_of(item, part)
         if text:
-            yield context_of(q, item, part), text, line
+            yield context_of(q, item, part), text, line, NOTES.get(part, "")
         if isinstance(item, Question) and part == "text":
+            about = f"{item.text[:120]}"
             for option in item.options:
                 if option.label:
-                    yield option_context(q, item, option), option.label, line
+                    note = f"An answer to the question: {about}"
+                    yield option_context(q, item, option), option.label, line, note
             for action in item.actions:
-                yield context_of(q, action), action.text, line
+                note = f"A recommended action, shown after a weak answer to: {about}"
+                yield context_of(q, action), action.text, line, note
                 for index, resource in enumerate(action.resources):
-                    yield resource_context(q, action, index), resource.title, line
+                    note = "The title of a link to an official web page"
+                    yield resource_context(q, action, index), resource.title, line, note
+
+
+NOTES = {
+    "help": "Help text under a question: explain terms in plain words.",
+    "source": "The law or standard a question rests on; keep names and numbers.",
+    "evidence": "A document an organisation shows when it applies.",
+    "unit": "The unit of a number answer.",
+    "next_steps": "What the organisation should do next at this readiness level.",
+}
 
 
 def extract(fileobj, keywords, comment_tags, options):
@@ -81,5 +94,6 @@ def extract(fileobj, keywords, comment_tags, options):
         questionnaire = load_text(fileobj.read().decode("utf-8"), str(name))
     except QuestionnaireError as error:
         raise SystemExit(f"cannot extract from an invalid questionnaire:\n{error}") from None
-    for context, text, line in texts(questionnaire):
-        yield line, "pgettext", (context, text), [f"Translators: {context}"]
+    for context, text, line, note in texts(questionnaire):
+        comments = [f"Translators: {note}"] if note else []
+        yield line, "pgettext", (context, text), comments

@@ -1,0 +1,88 @@
+"""Programme staff pages; every route needs the admin role."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import questionnaires
+from ..associations import aggregates
+from ..associations.accounts import RESET_MAX_AGE
+from ..extensions import db
+from ..i18n import content_for
+from ..models import Assessment
+from ..models import Association
+from ..models import PasswordReset
+from ..models import utcnow
+from . import bp
+
+log = logging.getLogger(__name__)
+OVERVIEW_FIELDS = ("p_region", "p_sector", "p_dotacion_total", "p_tipo_organizacion")
+
+
+@bp.before_request
+def admins_only():
+    if not current_user.is_authenticated:
+        return redirect(url_for("associations.login", next=request.path))
+    if not current_user.is_admin:
+        abort(403)
+    return None
+
+
+@bp.get("/")
+def index():
+    pending = db.session.scalars(
+        sa.select(Association)
+        .where(Association.status == "pending")
+        .order_by(Association.created_at)
+    ).all()
+    resets = db.session.scalars(
+        sa.select(PasswordReset)
+        .where(PasswordReset.created_at > utcnow() - timedelta(seconds=RESET_MAX_AGE))
+        .order_by(PasswordReset.created_at.desc())
+    ).all()
+    versions = db.session.execute(
+        sa.select(
+            Assessment.questionnaire_id,
+            Assessment.questionnaire_version,
+            sa.func.count(Assessment.id),
+            sa.func.count(Assessment.submitted_at),
+        )
+        .group_by(Assessment.questionnaire_id, Assessment.questionnaire_version)
+        .order_by(Assessment.questionnaire_id, Assessment.questionnaire_version)
+    ).all()
+    questionnaire = questionnaires().get(current_app.config["QUESTIONNAIRE"])
+    return render_template(
+        "admin/index.html",
+        pending=pending,
+        resets=resets,
+        versions=versions,
+        loaded=list(questionnaires()),
+        summary=aggregates.summarize(sa.true()),
+        breakdowns={f: aggregates.breakdown(f) for f in OVERVIEW_FIELDS},
+        questionnaire=questionnaire,
+        content=content_for(questionnaire),
+        minimum=aggregates.MIN_GROUP_SIZE,
+    )
+
+
+@bp.post("/associations/<int:association_id>/approve")
+def approve(association_id):
+    association = db.get_or_404(Association, association_id)
+    association.status = "approved"
+    association.approved_at = utcnow()
+    db.session.commit()
+    log.info("Association %s approved by user %s", association.id, current_user.id)
+    flash(_("%(name)s can now log in.", name=association.name), "success")
+    return redirect(url_for("admin.index"))

@@ -1,0 +1,9 @@
+"""Trade associations: accounts, campaigns, member invitations and dashboards."""
+
+from flask import Blueprint
+
+bp = Blueprint("associations", __name__, url_prefix="/<lang>/associations")
+join_bp = Blueprint("join", __name__, url_prefix="/<lang>/c")
+
+from . import join  # noqa: E402,F401  (registers the routes)
+from . import views  # noqa: E402,F401

@@ -1,0 +1,62 @@
+"""A member joins its association's campaign through the invitation link."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import abort
+from flask import redirect
+from flask import render_template
+from flask import url_for
+
+from .. import questionnaires
+from ..extensions import db
+from ..i18n import content_for
+from ..i18n import current_language
+from ..models import Assessment
+from ..models import Campaign
+from . import join_bp
+from .forms import SharingForm
+
+log = logging.getLogger(__name__)
+
+
+def campaign_by_code(code: str) -> Campaign:
+    if len(code) > 64:
+        abort(404)
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
+    if campaign is None or not campaign.association.approved:
+        abort(404)
+    return campaign
+
+
+@join_bp.route("/<code>", methods=["GET", "POST"])
+def join(code):
+    campaign = campaign_by_code(code)
+    questionnaire = questionnaires().get(campaign.questionnaire_id, campaign.questionnaire_version)
+    if questionnaire is None:
+        abort(404)
+    form = SharingForm()
+    if campaign.is_open and form.validate_on_submit():
+        assessment, token = Assessment.start(
+            questionnaire,
+            current_language(),
+            campaign_id=campaign.id,
+            member_name=(form.member_name.data or "").strip() or None,
+            share_named=form.sharing.data == "named",
+        )
+        db.session.add(assessment)
+        db.session.commit()
+        log.info("Assessment %s joined campaign %s", assessment.id, campaign.id)
+        return redirect(url_for("assess.section", token=token, section_id="profile"))
+    status = 200 if not form.errors else 422
+    if not campaign.is_open:
+        status = 410
+    return render_template(
+        "associations/join.html",
+        campaign=campaign,
+        questionnaire=questionnaire,
+        content=content_for(questionnaire),
+        form=form,
+    ), status

@@ -1,0 +1,77 @@
+"""Helpers for association tests: accounts, campaigns and submitted members."""
+
+from __future__ import annotations
+
+import re
+
+from app.assess import store
+from app.engine import score
+from app.extensions import db
+from app.models import Assessment
+from app.models import Campaign
+from tests.journey import EMPRESA
+
+PASSWORD = "correct horse battery staple"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf(client, url):
+    page = client.get(url).get_data(as_text=True)
+    return CSRF.search(page).group(1)
+
+
+def create_association(app, name, email, password=PASSWORD):
+    result = app.test_cli_runner().invoke(
+        args=["associations", "create", "--name", name, "--email", email, "--password", password]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def login(client, email, password=PASSWORD, lang="es"):
+    token = csrf(client, f"/{lang}/associations/login")
+    return client.post(
+        f"/{lang}/associations/login",
+        data={"csrf_token": token, "email": email, "password": password},
+    )
+
+
+def new_campaign(client, name="Campaña 2026", lang="es"):
+    token = csrf(client, f"/{lang}/associations/campaigns/new")
+    response = client.post(
+        f"/{lang}/associations/campaigns/new",
+        data={
+            "csrf_token": token,
+            "name": name,
+            "version": "compromiso-migrante:1",
+            "closes_on": "",
+            "message": "Estimados socios: respondan antes de fin de mes.",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+def add_members(app, campaign_id, count, answers="best", named=False, name="Socio"):
+    """Submit `count` assessments in a campaign directly through the store."""
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        questionnaire = app.extensions["questionnaires"].get(campaign.questionnaire_id)
+        chosen = {
+            q.id: (q.best_answer() if answers == "best" else q.worst_answer())
+            for q in questionnaire.questions
+        }
+        profile = {k: (int(v) if v.isdigit() else v) for k, v in EMPRESA.items()}
+        result = score(questionnaire, profile, chosen)
+        for number in range(count):
+            assessment, _ = Assessment.start(
+                questionnaire,
+                "es",
+                campaign_id=campaign_id,
+                member_name=f"{name} {number}",
+                share_named=named,
+            )
+            db.session.add(assessment)
+            db.session.flush()
+            store.save_changes(assessment, profile)
+            store.submit(assessment, result, profile)
+        db.session.commit()

@@ -1,0 +1,309 @@
+"""Trade associations: accounts, campaigns, privacy threshold, consent, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Assessment
+from app.models import PasswordReset
+from app.models import User
+from tests.associations import PASSWORD
+from tests.associations import add_members
+from tests.associations import create_association
+from tests.associations import csrf
+from tests.associations import login
+from tests.associations import new_campaign
+from tests.journey import Visitor
+from tests.journey import best
+
+
+@pytest.fixture
+def gremio(app, client):
+    create_association(app, "Cámara de Comercio del Norte", "norte@example.cl")
+    assert login(client, "norte@example.cl").status_code == 302
+    return new_campaign(client)
+
+
+def test_cli_create_and_list(app):
+    create_association(app, "Asociación Sur", "sur@example.cl")
+    output = app.test_cli_runner().invoke(args=["associations", "list"]).output
+    assert "approved\tAsociación Sur\tsur@example.cl" in output
+
+
+def test_cli_refuses_a_short_password_and_duplicates(app):
+    runner = app.test_cli_runner()
+    short = runner.invoke(
+        args=[
+            "associations",
+            "create",
+            "--name",
+            "X",
+            "--email",
+            "x@example.cl",
+            "--password",
+            "corta",
+        ]
+    )
+    assert short.exit_code == 2
+    create_association(app, "X", "x@example.cl")
+    again = runner.invoke(
+        args=["users", "create-admin", "--email", "x@example.cl", "--password", PASSWORD]
+    )
+    assert again.exit_code == 2 and "already exists" in again.output
+
+
+@pytest.mark.parametrize("lang", ["es", "ht"])
+def test_registration_waits_for_approval(app, client, lang):
+    token = csrf(client, f"/{lang}/associations/register")
+    response = client.post(
+        f"/{lang}/associations/register",
+        data={
+            "csrf_token": token,
+            "name": "Gremio Nuevo",
+            "email": "nuevo@example.cl",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
+    assert response.status_code == 200
+    refused = login(client, "nuevo@example.cl", lang=lang)
+    assert refused.status_code == 422  # pending: no session
+    assert client.get(f"/{lang}/associations/").status_code == 302
+    # Programme staff approve it.
+    app.test_cli_runner().invoke(
+        args=["users", "create-admin", "--email", "staff@example.cl", "--password", PASSWORD]
+    )
+    staff = app.test_client()
+    assert (
+        login(staff, "staff@example.cl", lang=lang).headers["Location"].endswith(f"/{lang}/admin/")
+    )
+    page = staff.get(f"/{lang}/admin/").get_data(as_text=True)
+    assert "Gremio Nuevo" in page
+    association_id = re.search(r"/admin/associations/(\d+)/approve", page).group(1)
+    token = csrf(staff, f"/{lang}/admin/")
+    staff.post(f"/{lang}/admin/associations/{association_id}/approve", data={"csrf_token": token})
+    assert login(client, "nuevo@example.cl", lang=lang).status_code == 302
+
+
+def test_same_answer_for_unknown_email_and_wrong_password(app, client):
+    create_association(app, "A", "a@example.cl")
+    unknown = login(client, "nobody@example.cl", "whatever password")
+    wrong = login(client, "a@example.cl", "wrong password here")
+    assert unknown.status_code == wrong.status_code == 422
+    assert "E-mail or password is not right." in unknown.get_data(as_text=True)
+    assert "E-mail or password is not right." in wrong.get_data(as_text=True)
+
+
+def test_login_is_rate_limited_per_account(app, client):
+    create_association(app, "A", "a@example.cl")
+    for _ in range(5):
+        assert login(client, "a@example.cl", "wrong password here").status_code == 422
+    blocked = login(client, "a@example.cl")  # even with the right password
+    assert blocked.status_code == 429
+    assert blocked.headers["Retry-After"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/es/associations/", "/es/associations/campaigns/new", "/es/associations/campaigns/1",
+     "/es/associations/campaigns/1/export.csv", "/es/associations/campaigns/1/flyer",
+     "/es/admin/"],
+)  # fmt: skip
+def test_anonymous_visitors_are_sent_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert "/es/associations/login" in response.headers["Location"]
+
+
+def test_another_association_gets_404_for_a_campaign(app, client, gremio):
+    create_association(app, "Otro", "otro@example.cl")
+    other = app.test_client()
+    login(other, "otro@example.cl")
+    for suffix in ("", "/export.csv", "/flyer"):
+        assert other.get(f"/es/associations/campaigns/{gremio}{suffix}").status_code == 404
+    token = csrf(other, "/es/associations/")
+    assert (
+        other.post(
+            f"/es/associations/campaigns/{gremio}/close", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
+    assert other.get("/es/associations/campaigns/999999").status_code == 404
+
+
+def test_association_cannot_open_admin_pages(client, gremio):
+    assert client.get("/es/admin/").status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["es", "ht"])
+def test_aggregates_appear_only_from_five_completed(app, client, gremio, lang):
+    add_members(app, gremio, 4)
+    page = client.get(f"/{lang}/associations/campaigns/{gremio}").get_data(as_text=True)
+    assert 'id="aggregates"' not in page
+    assert 'id="threshold"' in page and "1" in page
+    add_members(app, gremio, 1)
+    page = client.get(f"/{lang}/associations/campaigns/{gremio}").get_data(as_text=True)
+    assert 'id="aggregates"' in page
+    assert "100" in page
+
+
+def test_dashboard_figures(app, client, gremio):
+    add_members(app, gremio, 3, answers="best")
+    add_members(app, gremio, 3, answers="worst")
+    page = client.get(f"/es/associations/campaigns/{gremio}").get_data(as_text=True)
+    aggregates = page.split('id="aggregates"')[1]
+    assert "50%" in aggregates  # mean of 100, 100, 100, 0, 0, 0; median (0 + 100) / 2
+    assert "legal" in aggregates.lower() or "Legal" in aggregates
+
+
+def test_only_consenting_members_are_named(app, client, gremio):
+    add_members(app, gremio, 5, named=False, name="Secreta")
+    add_members(app, gremio, 1, named=True, name="Pública")
+    page = client.get(f"/es/associations/campaigns/{gremio}").get_data(as_text=True)
+    assert "Pública 0" in page
+    assert "Secreta" not in page
+    export = client.get(f"/es/associations/campaigns/{gremio}/export.csv").get_data(as_text=True)
+    assert "Pública 0" in export and "Secreta" not in export
+
+
+def test_csv_export_is_utf8_with_bom_and_neutralises_formulas(app, client, gremio):
+    add_members(app, gremio, 5, named=True, name='=HYPERLINK("http://evil")')
+    add_members(app, gremio, 1, named=True, name="-2+3 Ñandú Kreyòl")
+    response = client.get(f"/es/associations/campaigns/{gremio}/export.csv")
+    assert response.mimetype == "text/csv"
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    names = [row[0] for row in rows[1:]]
+    assert all(name.startswith("'=HYPERLINK") for name in names[:5])
+    assert "'-2+3 Ñandú Kreyòl 0" in names
+    assert all(row[2] in ("100", "0") for row in rows[1:])  # plain numbers stay numbers
+
+
+def test_export_below_threshold_holds_no_anonymous_rows(app, client, gremio):
+    add_members(app, gremio, 3, named=False)
+    add_members(app, gremio, 1, named=True, name="Abierta")
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(f"/es/associations/campaigns/{gremio}/export.csv")
+                .get_data(as_text=True)
+                .lstrip("\ufeff")
+            )
+        )
+    )
+    assert [row[0] for row in rows[1:]] == ["Abierta 0"]
+
+
+@pytest.mark.parametrize("lang", ["es", "ht"])
+def test_member_joins_with_consent_and_can_change_it(app, client, gremio, lang):
+    page = client.get(f"/es/associations/campaigns/{gremio}").get_data(as_text=True)
+    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    assert len(code) >= 22  # at least 128 random bits
+    member = Visitor(app.test_client(), lang)
+    member.get(f"/{lang}/c/{code}")
+    assert "Estimados socios" in member.page
+    assert 'value="aggregate" checked' in member.page  # anonymous aggregates by default
+    member.submit({"member_name": "Panadería Sol"})
+    assert member.url.endswith("/s/profile")
+    with app.app_context():
+        assessment = db.session.scalar(sa.select(Assessment))
+        assert (assessment.campaign_id, assessment.share_named) == (gremio, False)
+    member.get(f"/{lang}/a/{member.token}/sharing")
+    member.submit({"member_name": "Panadería Sol", "sharing": "named"})
+    with app.app_context():
+        assert db.session.scalar(sa.select(Assessment.share_named)) is True
+
+
+def test_closed_campaign_starts_nothing(app, client, gremio):
+    page = client.get(f"/es/associations/campaigns/{gremio}").get_data(as_text=True)
+    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    client.post(
+        f"/es/associations/campaigns/{gremio}/close",
+        data={"csrf_token": csrf(client, "/es/associations/")},
+    )
+    member = app.test_client()
+    assert member.get(f"/es/c/{code}").status_code == 410
+    assert member.get("/es/c/not-a-real-code").status_code == 404
+
+
+def test_member_results_show_the_campaign_median(app, client, gremio):
+    add_members(app, gremio, 5, answers="worst")
+    page = client.get(f"/es/associations/campaigns/{gremio}").get_data(as_text=True)
+    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    member = Visitor(app.test_client())
+    member.get(f"/es/c/{code}")
+    member.submit({})
+    from tests.journey import EMPRESA
+
+    member.submit(EMPRESA)
+    member.answer_all(best)
+    member.submit()
+    assert "Median of your association" in member.page or "mediana" in member.page.lower()
+
+
+def test_logout_revokes_a_copied_session_cookie(app, client):
+    create_association(app, "A", "a@example.cl")
+    login(client, "a@example.cl")
+    copied = client.get_cookie("session").value
+    token = csrf(client, "/es/associations/")
+    client.post("/es/associations/logout", data={"csrf_token": token})
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/es/associations/").status_code == 302
+
+
+def test_password_reset_link_works_once_and_ends_old_sessions(app, client):
+    create_association(app, "A", "a@example.cl")
+    old = app.test_client()
+    login(old, "a@example.cl")
+    token = csrf(client, "/es/associations/reset")
+    client.post("/es/associations/reset", data={"csrf_token": token, "email": "a@example.cl"})
+    client.post("/es/associations/reset", data={"csrf_token": token, "email": "nobody@example.cl"})
+    with app.app_context():
+        links = db.session.scalars(sa.select(PasswordReset.link)).all()
+    assert len(links) == 1  # visible to programme staff, as no SMTP is configured
+    path = links[0].split("localhost", 1)[1]
+    new_password = "a brand new passphrase"
+    form = {"csrf_token": csrf(client, path), "password": new_password, "confirm": new_password}
+    assert client.post(path, data=form).status_code == 302
+    assert client.get(path).status_code == 404  # used once
+    assert old.get("/es/associations/").status_code == 302  # the old session ended
+    assert login(client, "a@example.cl", new_password).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.session_epoch)) == 1
+
+
+def test_flyer_has_a_qr_code_in_spanish_and_creole(client, gremio):
+    page = client.get(f"/es/associations/campaigns/{gremio}/flyer").get_data(as_text=True)
+    assert "<svg" in page and "<path" in page
+    assert 'lang="es"' in page and 'lang="ht"' in page
+
+
+@pytest.mark.parametrize("lang", ["es", "ht", "en"])
+def test_paper_questionnaire_writes_conditions_out(client, lang):
+    page = client.get(f"/{lang}/questionnaire").get_data(as_text=True)
+    assert page.count('class="condition"') >= 10
+    assert "p_tipo_organizacion ==" not in page
+
+
+def test_national_overview_respects_the_threshold(app, client, gremio):
+    add_members(app, gremio, 4)
+    app.test_cli_runner().invoke(
+        args=["users", "create-admin", "--email", "staff@example.cl", "--password", PASSWORD]
+    )
+    staff = app.test_client()
+    login(staff, "staff@example.cl")
+    page = staff.get("/es/admin/").get_data(as_text=True)
+    assert "Metropolitana" in page
+    assert "compromiso-migrante" in page
+    assert "100%" not in page.split("National overview")[-1].split("Questionnaire versions")[0]
+    add_members(app, gremio, 1)
+    page = staff.get("/es/admin/").get_data(as_text=True)
+    assert "100%" in page

@@ -1,0 +1,64 @@
+"""The translation check catches what would break or deface a page."""
+
+from __future__ import annotations
+
+from babel.messages.catalog import Catalog
+
+from app.translations import check_catalog
+
+
+def catalogs(*entries, plural=False):
+    template, catalog = Catalog(locale="ht"), Catalog(locale="ht")
+    for source, translation, *flags in entries:
+        template.add(source)
+        catalog.add(source, translation, flags=flags)
+    return template, catalog
+
+
+def report_for(*entries):
+    template, catalog = catalogs(*entries)
+    return check_catalog("ht", "messages", template, catalog)
+
+
+def test_complete_catalog_passes():
+    report = report_for(("Save %(name)s", "Anrejistre %(name)s"))
+    assert report.ok and report.translated == 1
+
+
+def test_missing_and_fuzzy_entries_fail():
+    assert report_for(("Save", "")).missing == 1
+    assert report_for(("Save", "Anrejistre", "fuzzy")).fuzzy == 1
+
+
+def test_a_planted_script_tag_fails():
+    """SECURITY.md T3: Jinja renders translations as markup."""
+    report = report_for(("Save", "Anrejistre <script>alert(1)</script>"))
+    assert not report.ok
+    assert "HTML tags not in the source: script" in report.problems[0]
+
+
+def test_placeholder_mismatch_fails():
+    report = report_for(("Hello %(name)s", "Bonjou %(non)s"))
+    assert "placeholders differ" in report.problems[0]
+
+
+def test_a_copy_of_the_source_fails_unless_kept():
+    assert "copy of the source" in report_for(("Privacy", "Privacy")).problems[0]
+    template, catalog = catalogs(("Compromiso Migrante", "Compromiso Migrante"))
+    catalog["Compromiso Migrante"].user_comments.append("keep: official name")
+    assert check_catalog("ht", "messages", template, catalog).ok
+
+
+def test_stale_translation_is_counted():
+    template, catalog = catalogs(("New text", "Nouvo tèks"))
+    catalog.add("Old text", "Ansyen tèks")
+    assert check_catalog("ht", "messages", template, catalog).stale == 1
+
+
+def test_every_plural_slot_must_be_filled():
+    template, catalog = Catalog(locale="es"), Catalog(locale="es")
+    template.add(("%(num)d question", "%(num)d questions"))
+    catalog.add(
+        ("%(num)d question", "%(num)d questions"), ("%(num)d pregunta", "%(num)d preguntas", "")
+    )
+    assert check_catalog("es", "messages", template, catalog).missing == 1
