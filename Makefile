@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/*.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: install run test lint check-translations translations compile clean e2e-deps
+.PHONY: install run test lint check-translations translations compile clean e2e-deps e2e
 
 install: $(STAMP)
 
@@ -25,8 +25,7 @@ translations/%.mo: translations/%.po | $(STAMP)
 
 run: $(STAMP) compile
 	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - \
-		--access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss' wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers 2 wsgi:app
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -37,6 +36,15 @@ check-translations: $(STAMP) compile
 
 test: $(STAMP) compile lint check-translations
 	$(BIN)/python -m pytest
+
+# The real-browser tests alone (`make test` runs them too). Playwright and axe-core
+# come with the dev extra; Chromium is Debian's /usr/bin/chromium (.ci/run installs it).
+e2e-deps: $(STAMP) compile
+	@test -x /usr/bin/chromium || echo "Chromium not found at /usr/bin/chromium:" \
+		"install it with 'apt-get install chromium'; the e2e tests will be skipped" >&2
+
+e2e: e2e-deps
+	$(BIN)/python -m pytest tests/e2e
 
 # Re-extract every string and merge it into the catalogs (run after changing text).
 translations: $(STAMP)

@@ -92,7 +92,6 @@ def init_database(app: Flask) -> None:
 def init_accounts(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "associations.login"
-    login_manager.session_protection = "strong"
     limiter.init_app(app)
 
 

@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(translations_cli)
     app.cli.add_command(associations_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(data_cli)
 
 
 def fail(message: str, code: int = 2):
@@ -227,3 +228,33 @@ def create_admin(email, password):
     db.session.add(user)
     db.session.commit()
     click.echo(f"created admin {user.email}")
+
+
+data_cli = AppGroup("data", help="Data protection tasks.")
+
+
+@data_cli.command("purge")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Days since the last change (default: RETENTION_DAYS).",
+)
+def purge(days):
+    """Delete assessments not changed for DAYS days, with all their answers and results."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from .extensions import db
+    from .models import Assessment
+    from .models import utcnow
+
+    days = days or current_app.config["RETENTION_DAYS"]
+    cutoff = utcnow() - timedelta(days=days)
+    # Answers and results go with them (ON DELETE CASCADE); a later re-assessment
+    # keeps its own data and loses only its link to the old one (ON DELETE SET NULL).
+    deleted = db.session.execute(sa.delete(Assessment).where(Assessment.updated_at < cutoff))
+    db.session.commit()
+    click.echo(f"deleted {deleted.rowcount} assessment(s) not changed for {days} days")

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import SecurityError
 
 from . import i18n
 from . import questionnaires
@@ -147,6 +148,9 @@ def render_error(code: int):
 
 
 def http_error(error: HTTPException):
+    if isinstance(error, SecurityError):
+        # An untrusted Host header: no page can be built for it (SECURITY.md T20).
+        return current_app.response_class(_("This request could not be understood"), 400)
     if isinstance(error, CSRFError):
         return render_error(400)
     return render_error(error.code or 500)

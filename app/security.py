@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask
 from flask import abort
 from flask import request
+from flask import session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -34,6 +37,9 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 def init_app(app: Flask) -> None:
+    if app.config["SESSION_COOKIE_SECURE"]:
+        # ASVS 3.3.3: a __Host- cookie is sent only over HTTPS, to this host, for all paths.
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         # Only behind a known number of proxies: a wrong count lets clients spoof
@@ -49,6 +55,17 @@ def init_app(app: Flask) -> None:
         ):
             abort(400)
 
+    @app.before_request
+    def end_idle_sessions():
+        """Accounts are logged out after SESSION_IDLE_MINUTES without a request (ASVS 7.3.1)."""
+        if "_user_id" not in session:
+            return
+        now = int(time.time())
+        if now - session.get("seen", now) > app.config["SESSION_IDLE_MINUTES"] * 60:
+            session.clear()
+        else:
+            session["seen"] = now
+
     @app.after_request
     def set_security_headers(response):
         for name, value in HEADERS.items():
@@ -59,3 +76,18 @@ def init_app(app: Flask) -> None:
             # Answers and tokens must not stay in shared or proxy caches.
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def limit_token_guessing(blueprint) -> None:
+    """Many unknown links from one address look like guessing: answer 429 for a while.
+    Only 404s count, so an organisation using its own link is never slowed down.
+    Called once per blueprint, at import."""
+    from flask import current_app
+
+    from .extensions import limiter
+
+    limiter.limit(
+        lambda: current_app.config["TOKEN_MISS_LIMIT"],
+        deduct_when=lambda response: response.status_code == 404,
+        scope="token-misses",
+    )(blueprint)

@@ -266,3 +266,20 @@ def test_root_redirects_by_accept_language(client, header, lang):
 def test_unknown_language_is_404(client):
     assert client.get("/fr/").status_code == 404
     assert client.get("/<script>/").status_code == 404
+
+
+def test_art20_calculator_without_javascript(client):
+    visitor = Visitor(client)
+    visitor.start()
+    numbers = {"calc-total": "100", "calc-specialists": "5", "calc-foreign": "30",
+               "calc-chilean_family": "10", "calc-resident_5_years": "12"}  # fmt: skip
+    response = visitor.submit(
+        numbers | {"legal_cotizaciones": "si"}, action="calculate", follow=False
+    )
+    assert response.status_code == 200
+    assert 'class="calc-result"' in visitor.page
+    assert "95" in visitor.page and "8" in visitor.page  # counted staff, counted as foreign
+    assert 'value="si" checked' in visitor.page  # the page's answers are kept, unsaved
+    response = visitor.submit(numbers | {"calc-foreign": "99"}, action="calculate", follow=False)
+    assert response.status_code == 200
+    assert 'id="calc-error-foreign"' in visitor.page

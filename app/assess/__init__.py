@@ -2,6 +2,9 @@
 
 from flask import Blueprint
 
+from ..security import limit_token_guessing
+
 bp = Blueprint("assess", __name__, url_prefix="/<lang>/a")
+limit_token_guessing(bp)
 
 from . import views  # noqa: E402,F401  (registers the routes)

@@ -13,6 +13,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 
 from .. import questionnaires
 from ..engine import score
@@ -207,9 +208,37 @@ def calculator_message(field: str) -> str:
 def expired_form(error):
     """A save whose security token expired: show the page again with the user's
     choices, unsaved, instead of a bare 400 (SECURITY.md 2.5)."""
+    message = _(
+        "For your security this page expired. Your answers are still here: "
+        "please press the button again to save them."
+    )
+    return rerender_post(400, message)
+
+
+@bp.errorhandler(OperationalError)
+def database_busy(error):
+    """The database could not take the save (locked, full or down): keep the user's
+    input on the page with a 503, never a traceback."""
+    db.session.rollback()
+    log.error("Database unavailable: %s", error.orig.__class__.__name__)
+    message = _(
+        "We could not save this page just now. Your answers are still here: "
+        "please press the button again in a minute."
+    )
+    try:
+        response = current_app.make_response(rerender_post(503, message))
+    except OperationalError:
+        db.session.rollback()
+        response = render_error(503)
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+def rerender_post(status: int, message: str):
+    """Show a posted step again with the user's input, unsaved."""
     view_args = request.view_args or {}
-    if request.endpoint not in ("assess.new", "assess.section"):
-        return render_error(400)
+    if request.method != "POST" or request.endpoint not in ("assess.new", "assess.section"):
+        return render_error(status)
     if request.endpoint == "assess.new":
         questionnaire = default_questionnaire()
         journey, step, token = store.Journey(questionnaire, {}, {}), questionnaire.sections[0], None
@@ -220,20 +249,11 @@ def expired_form(error):
         journey = store.journey_for(assessment, questionnaire)
         step = questionnaire.section_by_id.get(view_args["section_id"])
         if step is None or step not in journey.steps or assessment.submitted_at:
-            return render_error(400)
+            return render_error(status)
     form, values = validated_form(questionnaire, journey, step)
-    message = _(
-        "For your security this page expired. Your answers are still here: "
-        "please press the button again to save them."
-    )
+    preview = journey.with_values(values)
     return render_step(
-        questionnaire,
-        journey.with_values(values),
-        step,
-        token,
-        form=form,
-        status=400,
-        notice=message,
+        questionnaire, preview, step, token, form=form, status=status, notice=message
     )
 
 

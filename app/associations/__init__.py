@@ -2,8 +2,11 @@
 
 from flask import Blueprint
 
+from ..security import limit_token_guessing
+
 bp = Blueprint("associations", __name__, url_prefix="/<lang>/associations")
 join_bp = Blueprint("join", __name__, url_prefix="/<lang>/c")
+limit_token_guessing(join_bp)
 
 from . import join  # noqa: E402,F401  (registers the routes)
 from . import views  # noqa: E402,F401

@@ -1,0 +1,58 @@
+"""A small world for security tests: an association with a campaign, programme
+staff, an anonymous assessment, and a URL for every route of the app."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from tests.associations import PASSWORD
+from tests.associations import create_association
+from tests.associations import login
+from tests.associations import new_campaign
+from tests.journey import Visitor
+
+
+@dataclass
+class World:
+    app: object
+    token: str
+    campaign_id: int
+    code: str
+
+    def url_for_rule(self, rule) -> str:
+        """A concrete URL for a rule, filled with this world's objects."""
+        values = {
+            "lang": "es",
+            "token": self.token,
+            "section_id": "legal-1",
+            "campaign_id": self.campaign_id,
+            "code": self.code,
+            "association_id": 1,
+            "filename": "style.css",
+        }
+        path = rule.rule
+        for argument in rule.arguments:
+            path = re.sub(rf"<(?:[a-z]+:)?{argument}>", str(values[argument]), path)
+        return path
+
+
+@pytest.fixture
+def world(app, client):
+    create_association(app, "Gremio A", "a@example.cl")
+    login(client, "a@example.cl")
+    campaign_id = new_campaign(client)
+    page = client.get(f"/es/associations/campaigns/{campaign_id}").get_data(as_text=True)
+    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    visitor = Visitor(app.test_client())
+    visitor.start()
+    app.test_cli_runner().invoke(
+        args=["users", "create-admin", "--email", "staff@example.cl", "--password", PASSWORD]
+    )
+    return World(app, visitor.token, campaign_id, code)
+
+
+def all_rules(app, method):
+    return [r for r in app.url_map.iter_rules() if method in r.methods]

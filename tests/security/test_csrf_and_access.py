@@ -1,0 +1,69 @@
+"""T4, T6, T8: CSRF on every POST, no state change on GET, function-level access."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from tests.associations import login
+from tests.security.conftest import all_rules
+
+PUBLIC_ENDPOINTS = {
+    "static", "main.root", "main.landing", "main.healthz", "main.privacy", "main.paper",
+    "assess.new", "assess.resume", "assess.section", "assess.review", "assess.results",
+    "assess.results_pdf", "assess.reassess", "assess.card", "assess.delete", "assess.sharing",
+    "join.join", "associations.login", "associations.logout", "associations.register",
+    "associations.request_reset", "associations.reset_password",
+}  # fmt: skip
+
+
+def row_counts(app):
+    with app.app_context():
+        tables = db.metadata.sorted_tables
+        return {
+            t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in tables
+        }
+
+
+def test_every_post_route_refuses_a_request_without_csrf_token(world, client):
+    """Walk the URL map: no POST route changes anything without a valid token."""
+    before = row_counts(world.app)
+    rules = all_rules(world.app, "POST")
+    assert len(rules) >= 12
+    for rule in rules:
+        path = world.url_for_rule(rule)
+        for data in ({}, {"csrf_token": "forged"}):
+            response = client.post(path, data=data | {"action": "next", "legal_cotizaciones": "si"})
+            assert response.status_code == 400, (path, response.status_code)
+    assert row_counts(world.app) == before
+
+
+def test_get_routes_change_nothing(world, client):
+    before = row_counts(world.app)
+    for rule in all_rules(world.app, "GET"):
+        client.get(world.url_for_rule(rule)).close()
+    after = row_counts(world.app)
+    assert after == before
+
+
+def test_every_non_public_route_needs_an_account(world):
+    anonymous = world.app.test_client()
+    for rule in world.app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        response = anonymous.get(world.url_for_rule(rule)) if "GET" in rule.methods else None
+        if response is not None:
+            assert response.status_code == 302, rule.endpoint
+            assert "/associations/login" in response.headers["Location"]
+
+
+def test_association_accounts_cannot_reach_staff_pages(world, client):
+    for rule in world.app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin.") and "GET" in rule.methods:
+            assert client.get(world.url_for_rule(rule)).status_code == 403
+
+
+def test_staff_can_reach_staff_pages(world):
+    staff = world.app.test_client()
+    login(staff, "staff@example.cl")
+    assert staff.get("/es/admin/").status_code == 200

@@ -1,0 +1,195 @@
+"""T10, T16, T17, T18, T20, T21: tokens, redirects, locales, hostile input, hosts, logs."""
+
+from __future__ import annotations
+
+import logging
+import string
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from app.extensions import db
+from app.models import Answer
+from app.models import Assessment
+from tests.associations import create_association
+from tests.associations import csrf
+from tests.associations import login
+from tests.journey import EMPRESA
+from tests.journey import Visitor
+
+
+def test_tokens_have_at_least_128_bits_and_are_stored_hashed(app, client):
+    visitor = Visitor(client)
+    visitor.start()
+    assert len(visitor.token) >= 43 and set(visitor.token) <= set(
+        string.ascii_letters + string.digits + "-_"
+    )
+    with app.app_context():
+        stored = db.session.scalar(sa.select(Assessment.token_hash))
+        assert visitor.token not in stored and len(stored) == 64
+        rows = db.session.execute(sa.text("SELECT * FROM assessments")).all()
+        assert all(visitor.token not in str(row) for row in rows)
+
+
+def test_tokens_never_reach_the_logs(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    visitor = Visitor(client)
+    visitor.start()
+    visitor.submit({"legal_cotizaciones": "si"})
+    client.get("/es/a/not-a-token/")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert visitor.token not in text
+    assert "not-a-token" not in text
+
+
+def test_access_log_redacts_secrets():
+    import gunicorn.config  # noqa: F401
+
+    from tests.gunicorn_conf_loader import load
+
+    logger_class = load().logger_class
+    assert logger_class.__name__ == "RedactingLogger"
+    pattern = load().SECRET_IN_PATH
+    assert pattern.sub(r"\1…", "/es/a/AbC_123-xyz/s/legal-1") == "/es/a/…/s/legal-1"
+    assert pattern.sub(r"\1…", "/es/c/campaigncode") == "/es/c/…"
+
+
+def test_repeated_unknown_tokens_are_rate_limited(make_app):
+    client = make_app(TOKEN_MISS_LIMIT="5 per minute").test_client()
+    codes = [client.get(f"/es/a/{'x' * 43}{n}/").status_code for n in range(7)]
+    assert codes == [404] * 5 + [429] * 2
+    codes = [client.get(f"/es/c/nope{n}").status_code for n in range(7)]
+    assert codes[-1] == 429
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
+def test_login_never_redirects_off_site(app, client, target):
+    create_association(app, "A", "a@example.cl")
+    token = csrf(client, "/es/associations/login")
+    response = client.post(
+        "/es/associations/login",
+        query_string={"next": target},
+        data={
+            "csrf_token": token,
+            "email": "a@example.cl",
+            "password": "correct horse battery staple",
+        },
+    )
+    assert response.headers["Location"] == "/es/associations/"
+
+
+@pytest.mark.parametrize("value", ["../../etc/passwd", "<script>", "", "ES", "fr"])
+def test_locale_abuse(client, value):
+    assert client.get(f"/{value}/").status_code in (404, 308) if value else True
+    response = client.get("/es/", query_string={"lang": value})
+    assert response.status_code == 200
+    assert '<html lang="es">' in response.get_data(as_text=True)
+
+
+def test_untrusted_host_is_refused(make_app):
+    client = make_app(TRUSTED_HOSTS=["autodiagnostico.example.cl"]).test_client()
+    assert client.get("/es/", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/es/", headers={"Host": "autodiagnostico.example.cl"}).status_code == 200
+
+
+def test_oversized_and_nul_input(app, client):
+    assert client.post("/es/a/new", data={"p_sector": "x" * 300_000}).status_code == 413
+    visitor = Visitor(client)
+    visitor.get("/es/a/new")
+    response = visitor.submit(EMPRESA | {"p_sector": "comercio\x00"}, follow=False)
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Assessment.id))) == 0
+
+
+def test_thousands_of_undeclared_fields_store_nothing(app, client):
+    visitor = Visitor(client)
+    visitor.start()
+    extra = {f"field{n}": "x" for n in range(5000)}
+    visitor.submit(extra | {"legal_cotizaciones": "si"})
+    with app.app_context():
+        names = set(db.session.scalars(sa.select(Answer.question_id)))
+    assert not any(name.startswith("field") for name in names)
+
+
+def test_invalid_utf8_is_not_a_500(client):
+    visitor = Visitor(client)
+    visitor.start()
+    token = csrf(client, visitor.url)
+    body = b"csrf_token=" + token.encode() + b"&action=next&legal_cotizaciones=%FF%FE%FA"
+    response = client.post(visitor.url, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code < 500
+
+
+FIELDS = [
+    "legal_cotizaciones", "legal_protocolo_karin", "legal_contrato_escrito", "p_dotacion_total",
+    "action", "was-legal_cotizaciones", "unknown", "csrf_token",
+]  # fmt: skip
+hostile_text = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(["si", "no", "parcial", "na", "dont_know", "-1", "1e309", "[]", "{}", "null"]),
+    st.text(alphabet="\x00\ud800\uffff<>\"'%&;=", max_size=20).filter(lambda s: "\ud800" not in s),
+    st.just("x" * 20_000),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.dictionaries(st.sampled_from(FIELDS), hostile_text, max_size=8))
+def test_hostile_step_posts_never_500_and_keep_saved_answers(app, client, data):
+    visitor = Visitor(client)
+    visitor.start()
+    visitor.submit({"legal_cotizaciones": "si"})
+    visitor.get(visitor.url.replace("legal-2", "legal-1"))
+    with app.app_context():
+        before = dict(db.session.execute(sa.select(Answer.question_id, Answer.value)).all())
+    form = {"csrf_token": csrf(client, visitor.url)} | {
+        k: v for k, v in data.items() if k != "csrf_token"
+    }
+    response = client.post(visitor.url, data=form)
+    assert response.status_code < 500
+    if response.status_code >= 400:
+        assert response.status_code in (400, 413, 422, 429)
+        with app.app_context():
+            after = dict(db.session.execute(sa.select(Answer.question_id, Answer.value)).all())
+        assert after == before
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    path=st.sampled_from(["/es/a/new", "/es/associations/login", "/es/associations/register",
+                          "/es/associations/reset"]),
+    data=st.dictionaries(
+        st.sampled_from(
+            ["email", "password", "confirm", "name", "p_tipo_organizacion", "p_dotacion_total", "x"]
+        ),
+        hostile_text,
+        max_size=6,
+    ),
+)  # fmt: skip
+def test_hostile_posts_to_every_public_form_never_500(client, path, data):
+    form = {"csrf_token": csrf(client, path)} | data
+    response = client.post(path, data=form)
+    assert response.status_code < 500
+
+
+def test_failed_login_is_logged_without_the_password(app, client, caplog):
+    caplog.set_level(logging.INFO)
+    create_association(app, "A", "a@example.cl")
+    login(client, "a@example.cl", "secret wrong passphrase")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Failed login" in text
+    assert "secret wrong passphrase" not in text
