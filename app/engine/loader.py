@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -292,6 +293,11 @@ class _QuestionnaireBuilder(_Builder):
         self.check_follow_ups()
         if self.errors:
             return None
+        scale = _common_scale(q for d in dimensions for q in d.questions)
+        dimensions = [
+            replace(d, questions=tuple(replace(q, scale=scale) for q in d.questions))
+            for d in dimensions
+        ]
         return Questionnaire(
             id=qid,
             version=version,
@@ -830,6 +836,17 @@ class _QuestionnaireBuilder(_Builder):
                     "this question, so raising an answer could lower the score; show "
                     "follow-ups that count for better answers, or give them no points",
                 )
+
+
+def _common_scale(questions) -> int:
+    """The least common multiple of the denominators of every weighted point."""
+    scale = 1
+    for question in questions:
+        values = [o.points for o in question.options] + [b.points for b in question.bands]
+        values += [question.max_points]
+        for value in values:
+            scale = math.lcm(scale, (question.weight * value).denominator)
+    return scale
 
 
 def _all_ids(data) -> set[str]:

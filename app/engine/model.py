@@ -86,6 +86,9 @@ class Question:
     cap: Fraction | None = None  # `multiple`: the most points the question can earn
     section: str = ""
     calculator: str = ""  # a helper the journey shows beside the question (see calculators.py)
+    # Every weighted point of the questionnaire times `scale` is a whole number, so
+    # scoring adds integers and makes a fraction only once per score.
+    scale: int = 1
 
     @cached_property
     def option_by_value(self) -> dict[str, Option]:
@@ -123,6 +126,24 @@ class Question:
                     earned = band.points
             return earned
         return Fraction(0)
+
+    @cached_property
+    def possible_units(self) -> int:
+        return int(self.weight * self.max_points * self.scale)
+
+    @cached_property
+    def _option_units(self) -> dict[str, int]:
+        return {o.value: int(self.weight * o.points * self.scale) for o in self.options}
+
+    def units(self, value) -> int:
+        """Weighted points earned by a valid, applicable answer, in units of 1/scale."""
+        if value == DONT_KNOW:
+            return 0
+        if self.type in CHOICE_TYPES:
+            return self._option_units[value]
+        if self.type == "multiple":
+            return min(sum(self._option_units[v] for v in value), self.possible_units)
+        return int(self.weight * self.points(value) * self.scale)
 
     def best_answer(self):
         """An answer earning the question's maximum points (for `export`)."""

@@ -136,8 +136,8 @@ class Outcome:
     question: Question
     state: str
     value: object = None
-    earned: Fraction = Fraction(0)
-    possible: Fraction = Fraction(0)
+    earned: int = 0  # weighted points, in units of 1/questionnaire scale
+    possible: int = 0
 
     @property
     def visible(self) -> bool:
@@ -153,8 +153,8 @@ class DimensionScore:
     id: str
     score: int | None
     ratio: Fraction | None
-    earned: Fraction
-    possible: Fraction
+    earned: int
+    possible: int
 
 
 @dataclass(frozen=True)
@@ -297,8 +297,7 @@ def score(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> R
 
 
 def _outcome(question: Question, known, applicable, answers) -> Outcome:
-    weight = question.weight
-    possible = weight * question.max_points
+    possible = question.possible_units
     if question.when is not None:
         if question.when.evaluate_partially(applicable) is False:
             return Outcome(question, HIDDEN_BY_PROFILE)
@@ -309,15 +308,15 @@ def _outcome(question: Question, known, applicable, answers) -> Outcome:
     value = answers[question.id]
     if value == NOT_APPLICABLE:
         return Outcome(question, NOT_APPLICABLE_STATE, value)
-    return Outcome(question, ANSWERED, value, weight * question.points(value), possible)
+    return Outcome(question, ANSWERED, value, question.units(value), possible)
 
 
 def _dimension_score(dimension, outcomes) -> DimensionScore:
-    earned = sum((outcomes[q.id].earned for q in dimension.questions), Fraction(0))
-    possible = sum((outcomes[q.id].possible for q in dimension.questions), Fraction(0))
+    earned = sum(outcomes[q.id].earned for q in dimension.questions)
+    possible = sum(outcomes[q.id].possible for q in dimension.questions)
     if not possible:
         return DimensionScore(dimension.id, None, None, earned, possible)
-    ratio = earned / possible
+    ratio = Fraction(earned, possible)
     return DimensionScore(dimension.id, percent(ratio), ratio, earned, possible)
 
 
@@ -390,7 +389,7 @@ def _actions(questionnaire, outcomes, dimensions) -> tuple[TriggeredAction, ...]
         score = dimensions[dimension.id]
         gain = Fraction(0)
         if score.possible and total_weight:
-            share = (outcome.possible - outcome.earned) / score.possible
+            share = Fraction(outcome.possible - outcome.earned, score.possible)
             gain = 100 * share * dimension.weight / total_weight
         knockout = question.knockout and outcome.earned < outcome.possible
         for order, action in fired:
@@ -407,11 +406,11 @@ def _commitments(questionnaire, outcomes) -> dict[str, CommitmentResult]:
             o for o in outcomes.values()
             if commitment.id in o.question.commitments and o.possible
         ]  # fmt: skip
-        possible = sum((o.possible for o in tagged), Fraction(0))
+        possible = sum(o.possible for o in tagged)
         if not possible:
             result[commitment.id] = CommitmentResult(commitment.id, None, NO_DATA)
             continue
-        value = percent(sum((o.earned for o in tagged), Fraction(0)) / possible)
+        value = percent(Fraction(sum(o.earned for o in tagged), possible))
         status = IN_PLACE if value >= in_place else PARTIAL if value >= partial else MISSING
         result[commitment.id] = CommitmentResult(commitment.id, value, status)
     return result
