@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import cli
     from . import main
+    from . import performance
     from . import security
     from .admin import bp as admin_bp
     from .assess import bp as assess_bp
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .associations import join_bp
 
     security.init_app(app)
+    performance.init_app(app)
     main.init_app(app)
     init_accounts(app)
     app.register_blueprint(assess_bp)

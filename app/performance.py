@@ -1,0 +1,66 @@
+"""Small responses for slow prepaid connections: gzip for text, long caching for
+static files whose URL carries a hash of their content."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from pathlib import Path
+
+from flask import Flask
+from flask import request
+
+COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
+MIN_SIZE = 500  # bytes; below this gzip's header costs more than it saves
+ONE_YEAR = 31_536_000
+
+
+def init_app(app: Flask) -> None:
+    hashes = _static_hashes(Path(app.static_folder))
+
+    @app.url_defaults
+    def version_static_urls(endpoint, values):
+        if endpoint == "static" and values.get("filename") in hashes:
+            values["v"] = hashes[values["filename"]]
+
+    @app.after_request
+    def cache_and_compress(response):
+        if request.endpoint == "static":
+            if request.args.get("v"):
+                # The URL changes whenever the file does, so browsers may keep it for a year.
+                response.cache_control.no_cache = None
+                response.cache_control.public = True
+                response.cache_control.max_age = ONE_YEAR
+                response.cache_control.immutable = True
+            if response.status_code == 200:  # our CSS and JS are small: read them to gzip
+                response.direct_passthrough = False
+                response.set_data(response.get_data())
+        return compress(response)
+
+
+def _static_hashes(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+def compress(response):
+    if (
+        response.direct_passthrough
+        or response.is_streamed
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+        or "Content-Encoding" in response.headers
+        or not response.mimetype.startswith(COMPRESSIBLE)
+        or response.status_code < 200
+        or response.status_code in (204, 304)
+    ):
+        return response
+    data = response.get_data()
+    if len(data) < MIN_SIZE:
+        return response
+    response.set_data(gzip.compress(data, compresslevel=6))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
