@@ -30,6 +30,8 @@ EXTRACT_FLAGS = [
     "--omit-header",
     "--add-comments=Translators:",
     "--project=autodiagnostico",
+    "--keyword=_l",
+    "--keyword=lazy_gettext",
 ]
 # Locations help a translator find a question in the YAML; for the UI they
 # only make diffs noisy.

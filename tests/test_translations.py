@@ -62,3 +62,17 @@ def test_every_plural_slot_must_be_filled():
         ("%(num)d question", "%(num)d questions"), ("%(num)d pregunta", "%(num)d preguntas", "")
     )
     assert check_catalog("es", "messages", template, catalog).missing == 1
+
+
+def test_lazy_form_strings_are_extracted(tmp_path):
+    """Form labels and validator messages use lazy_gettext (as _l): they must reach
+    the catalog, or Haitian Creole pages would show them in English."""
+    from babel.messages.pofile import read_po
+
+    from app.translations import extract
+
+    extract("messages", tmp_path / "messages.pot")
+    with (tmp_path / "messages.pot").open("rb") as handle:
+        ids = {m.id for m in read_po(handle)}
+    assert "Choose one of the options." in ids
+    assert "Name of the trade association" in ids
