@@ -10,6 +10,8 @@ from gunicorn.glogging import Logger
 
 SECRET_IN_PATH = re.compile(r"(/a/|/c/|/reset/)[^/?\s]+")
 
+# Import the app once in the master: workers start at once and share its memory.
+preload_app = True
 accesslog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 

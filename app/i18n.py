@@ -30,8 +30,11 @@ log = logging.getLogger(__name__)
 # Each language by its own name (CLDR's Haitian Creole data has no names for
 # other languages, and a user looks for their own language's name).
 AUTONYMS = {"es": "Español", "ht": "Kreyòl ayisyen", "en": "English"}
-# Babel locale used to format numbers and dates for each UI language.
-FORMAT_LOCALES = {"es": "es_CL", "ht": "ht", "en": "en"}
+# Babel locale used to format numbers and dates for each UI language (parsed once:
+# a dashboard formats thousands of numbers).
+FORMAT_LOCALES = {
+    lang: Locale.parse(tag) for lang, tag in {"es": "es_CL", "ht": "ht", "en": "en"}.items()
+}
 # CLDR has no Haitian Creole month names (it prints "2026 M03 4").
 HT_MONTHS = (
     "janvye", "fevriye", "mas", "avril", "me", "jen",
@@ -67,7 +70,7 @@ def format_percentage(value, lang: str | None = None) -> str:
     """`value` is 0-100."""
     lang = lang or current_language()
     if lang == "ht":  # CLDR gives "88%"; Haitian usage follows French: "88 %"
-        return f"{format_decimal(value, locale='ht')}\u00a0%"
+        return f"{format_decimal(value, locale=FORMAT_LOCALES['ht'])}\u00a0%"
     return format_percent(value / 100, locale=FORMAT_LOCALES[lang])
 
 

@@ -69,7 +69,7 @@ def index():
         resets=resets,
         versions=versions,
         loaded=list(questionnaires()),
-        summary=aggregates.summarize(sa.true()),
+        summary=aggregates.cached_summary("national", sa.true()),
         breakdowns={f: aggregates.breakdown(f) for f in OVERVIEW_FIELDS},
         questionnaire=questionnaire,
         content=content_for(questionnaire),

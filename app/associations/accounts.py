@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -25,8 +26,12 @@ from ..models import utcnow
 
 log = logging.getLogger(__name__)
 RESET_MAX_AGE = 3600  # seconds
-# Compared against when the e-mail is unknown, so both paths take the same time.
-_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the e-mail is unknown, so both paths take the same time."""
+    return generate_password_hash("not a real password")
 
 
 def hash_password(password: str) -> str:
@@ -40,7 +45,7 @@ def find_user(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     user = find_user(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 

@@ -4,6 +4,8 @@ looping over rows in Python. Nothing is shown below MIN_GROUP_SIZE results
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -69,44 +71,93 @@ def median(ids, kind: str, key: str, count: int) -> float | None:
     return sum(values) / len(values)
 
 
-def _counts(ids, kind):
-    query = (
-        _items(ids, kind, ResultItem.key, sa.func.count())
-        .group_by(ResultItem.key)
-        .order_by(sa.func.count().desc(), ResultItem.key)
-    )
-    return [(key, count) for key, count in db.session.execute(query)]
-
-
-def summarize(*conditions, started_conditions=None) -> Summary:
-    """Aggregates over the submitted assessments matching `conditions`."""
-    started = db.session.scalar(
-        sa.select(sa.func.count(Assessment.id)).where(*(started_conditions or conditions))
-    )
-    ids = submitted_ids(*conditions)
-    completed = db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
+def summarize(*conditions) -> Summary:
+    """Aggregates over the submitted assessments matching `conditions`: one GROUP BY
+    over every figure, then one ORDER BY/OFFSET query per median."""
+    started, completed = db.session.execute(
+        sa.select(sa.func.count(Assessment.id), sa.func.count(Assessment.submitted_at)).where(
+            *conditions
+        )
+    ).one()
     summary = Summary(started=started or 0, completed=completed or 0)
     if not summary.enough:
         return summary
-    stats = _items(
-        ids, "dimension", ResultItem.key, sa.func.avg(ResultItem.value), sa.func.count()
-    ).group_by(ResultItem.key)
-    for key, mean, count in db.session.execute(stats):
-        summary.dimensions[key] = (float(mean), median(ids, "dimension", key, count))
-    mean, count = db.session.execute(
-        _items(ids, "overall", sa.func.avg(ResultItem.value), sa.func.count())
-    ).one()
-    summary.overall_mean = float(mean) if mean is not None else None
-    summary.overall_median = median(ids, "overall", "", count)
-    shares = _items(ids, "commitment", ResultItem.key, ResultItem.status, sa.func.count()).group_by(
-        ResultItem.key, ResultItem.status
+    ids = submitted_ids(*conditions)
+    figures = (
+        sa.select(
+            ResultItem.kind,
+            ResultItem.key,
+            ResultItem.status,
+            sa.func.count(),
+            sa.func.avg(ResultItem.value),
+        )
+        .where(ResultItem.assessment_id.in_(ids))
+        .group_by(ResultItem.kind, ResultItem.key, ResultItem.status)
     )
-    for key, status, count in db.session.execute(shares):
-        summary.commitments.setdefault(key, {})[status] = 100 * count / summary.completed
-    summary.levels = dict(_counts(ids, "level"))
-    summary.knockouts = _counts(ids, "knockout")[:5]
-    summary.actions = _counts(ids, "action")[:10]
+    counted = {"level": {}, "knockout": {}, "action": {}}
+    for kind, key, status, count, mean in db.session.execute(figures):
+        if kind == "overall":
+            summary.overall_mean = float(mean) if mean is not None else None
+            summary.overall_median = median(ids, "overall", "", count)
+        elif kind == "dimension":
+            summary.dimensions[key] = (float(mean), median(ids, "dimension", key, count))
+        elif kind == "commitment":
+            summary.commitments.setdefault(key, {})[status] = 100 * count / summary.completed
+        elif kind in counted:
+            counted[kind][key] = count
+    summary.levels = counted["level"]
+    summary.knockouts = _most_common(counted["knockout"], 5)
+    summary.actions = _most_common(counted["action"], 10)
     return summary
+
+
+def _most_common(counts: dict, limit: int) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_SIZE = 256
+
+
+def cached_summary(name: str, *conditions) -> Summary:
+    """`summarize`, recomputed only when the matching assessments changed.
+
+    The signature (started, submitted, latest submission, sum of submitted ids)
+    costs one indexed query; results never change once submitted."""
+    signature = tuple(
+        db.session.execute(
+            sa.select(
+                sa.func.count(Assessment.id),
+                sa.func.count(Assessment.submitted_at),
+                sa.func.max(Assessment.submitted_at),
+                sa.func.sum(sa.case((Assessment.submitted_at.is_not(None), Assessment.id))),
+            ).where(*conditions)
+        ).one()
+    )
+    with _cache_lock:
+        hit = _cache.get(name)
+        if hit and hit[0] == signature:
+            _cache.move_to_end(name)
+            return hit[1]
+    summary = summarize(*conditions)
+    with _cache_lock:
+        _cache[name] = (signature, summary)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return summary
+
+
+def campaign_summary(campaign_id: int) -> Summary:
+    return cached_summary(f"campaign:{campaign_id}", Assessment.campaign_id == campaign_id)
+
+
+def completed_count(*conditions) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Assessment.id)).where(
+            Assessment.submitted_at.is_not(None), *conditions
+        )
+    )
 
 
 def breakdown(profile_field: str, *conditions) -> list[tuple[str, int, float | None]]:

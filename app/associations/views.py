@@ -61,6 +61,9 @@ def association_required(view):
     return wrapper
 
 
+NAMED_ROWS_SHOWN = 100  # the CSV export has them all
+
+
 def own_campaign(campaign_id: int) -> Campaign:
     """Another association's campaign is a 404, exactly like one that does not exist."""
     campaign = db.session.scalar(
@@ -228,7 +231,7 @@ def new_campaign():
 def dashboard(campaign_id):
     campaign = own_campaign(campaign_id)
     questionnaire = questionnaires().get(campaign.questionnaire_id, campaign.questionnaire_version)
-    summary = aggregates.summarize(Assessment.campaign_id == campaign.id)
+    summary = aggregates.campaign_summary(campaign.id)
     named = []
     if summary.completed:
         named = db.session.execute(
@@ -244,6 +247,7 @@ def dashboard(campaign_id):
                 Assessment.submitted_at.is_not(None),
             )
             .order_by(Assessment.member_name)
+            .limit(NAMED_ROWS_SHOWN + 1)
         ).all()
     return render_template(
         "associations/dashboard.html",
@@ -251,7 +255,8 @@ def dashboard(campaign_id):
         questionnaire=questionnaire,
         content=content_for(questionnaire),
         summary=summary,
-        named=named,
+        named=named[:NAMED_ROWS_SHOWN],
+        more_named=len(named) > NAMED_ROWS_SHOWN,
         invitation=url_for("join.join", code=campaign.code, _external=True),
     )
 
@@ -323,7 +328,7 @@ def export(campaign_id):
     level_titles = {level.id: content(level, "title") for level in questionnaire.levels}
 
     campaign_filter = Assessment.campaign_id == campaign.id
-    enough = aggregates.summarize(campaign_filter).enough
+    enough = aggregates.completed_count(campaign_filter) >= aggregates.MIN_GROUP_SIZE
     scores = {}
     items = sa.select(ResultItem.assessment_id, ResultItem.key, ResultItem.value).where(
         ResultItem.kind == "dimension",
@@ -335,11 +340,20 @@ def export(campaign_id):
     if not enough:  # below the threshold, anonymous rows could single a member out
         conditions.append(Assessment.share_named.is_(True))
     submitted = (
-        sa.select(Assessment)
+        sa.select(
+            Assessment.id,
+            Assessment.share_named,
+            Assessment.member_name,
+            Assessment.submitted_at,
+            Assessment.overall,
+            Assessment.level,
+        )
         .where(*conditions)
         .order_by(Assessment.submitted_at)
-        .execution_options(yield_per=500)
+        .execution_options(yield_per=1000)
     )
+    anonymous_label = _("Anonymous member %(number)s")  # formatted per row below
+    unnamed_label = _("Member without a name")
 
     def rows():
         buffer = io.StringIO()
@@ -347,19 +361,19 @@ def export(campaign_id):
         writer.writerow([neutralise(cell) for cell in header])
         yield "\ufeff" + buffer.getvalue()  # BOM: spreadsheet programs then read UTF-8
         anonymous = 0
-        for assessment in db.session.scalars(submitted):
+        for assessment_id, named, member_name, submitted_at, overall, level in db.session.execute(
+            submitted
+        ):
             buffer.seek(0)
             buffer.truncate()
-            if assessment.share_named:
-                name = assessment.member_name or _("Member without a name")
-                day = assessment.submitted_at.date().isoformat()
+            if named:
+                name, day = member_name or unnamed_label, submitted_at.date().isoformat()
             else:
                 anonymous += 1
-                name, day = _("Anonymous member %(number)s", number=anonymous), ""
-            level = level_titles.get(assessment.level, assessment.level)
-            dimension_scores = scores.get(assessment.id, {})
+                name, day = anonymous_label % {"number": anonymous}, ""
+            dimension_scores = scores.get(assessment_id, {})
             writer.writerow(
-                [neutralise(name), day, assessment.overall, neutralise(level)]
+                [neutralise(name), day, overall, neutralise(level_titles.get(level, level))]
                 + [dimension_scores.get(d.id, "") for d in areas]
             )
             yield buffer.getvalue()
