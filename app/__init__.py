@@ -10,6 +10,7 @@ from flask import Flask
 from flask import current_app
 
 from . import config as settings
+from . import database
 from .database import tune_sqlite
 from .engine import QuestionnaireError
 from .engine import Registry
@@ -85,6 +86,7 @@ def init_database(app: Flask) -> None:
     from . import models  # noqa: F401  (registers the tables with the metadata)
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     if settings.is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
         with app.app_context():

@@ -8,6 +8,7 @@ writer waits for the lock instead of failing half-way.
 
 from __future__ import annotations
 
+from flask import g
 from flask import has_request_context
 from flask import request
 from sqlalchemy import event
@@ -17,8 +18,38 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def wants_write() -> bool:
-    """Writes happen in unsafe requests and in CLI commands."""
-    return not has_request_context() or request.method not in SAFE_METHODS
+    """Writes happen in unsafe requests (until their first commit) and in CLI commands.
+
+    After a request has committed, its remaining reads (to choose the redirect, or
+    to show the page again after an error) must not queue for the write lock."""
+    if not has_request_context():
+        return True
+    return request.method not in SAFE_METHODS and not g.get("writes_done")
+
+
+def done_writing(_session) -> None:
+    if has_request_context():
+        g.writes_done = True
+
+
+def init_app(app) -> None:
+    """Mark a request's writes as done at its commit; survive a lost connection at teardown."""
+    from sqlalchemy.exc import OperationalError
+
+    from .extensions import db
+
+    if not event.contains(db.session, "after_commit", done_writing):
+        event.listen(db.session, "after_commit", done_writing)
+
+    @app.teardown_appcontext
+    def remove_session(_exception):
+        # A database that died after the last query makes the closing ROLLBACK fail;
+        # drop the connection instead of turning a served page into a 500.
+        try:
+            db.session.remove()
+        except OperationalError:
+            db.session().invalidate()
+            db.session.remove()
 
 
 def tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -155,6 +155,8 @@ def _form_data(questions, values: dict) -> dict:
         value = values.get(question.id)
         if isinstance(value, frozenset | set | tuple):
             value = sorted(value)
+        elif question.type == "multiple" and value in (DONT_KNOW, NOT_APPLICABLE):
+            value = [value]  # shown as its ticked box
         data[question.id] = value
         data[ORIGINAL_PREFIX + question.id] = encode(value)
     return data
@@ -170,6 +172,8 @@ def posted_value(question, form):
     """The engine value of a validated field (None when left empty)."""
     data = form[question.id].data
     if question.type == "multiple":
+        if data and len(data) == 1 and data[0] in (DONT_KNOW, NOT_APPLICABLE):
+            return data[0]  # the engine takes these bare, not as a chosen option
         return frozenset(data) if data else None
     if question.type == "text":
         return data.strip() if data and data.strip() else None

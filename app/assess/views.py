@@ -7,6 +7,7 @@ import logging
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -220,6 +221,7 @@ def database_busy(error):
     """The database could not take the save (locked, full or down): keep the user's
     input on the page with a 503, never a traceback."""
     db.session.rollback()
+    g.writes_done = True  # showing the page again only reads: do not wait for the lock again
     log.error("Database unavailable: %s", error.orig.__class__.__name__)
     message = _(
         "We could not save this page just now. Your answers are still here: "
@@ -367,9 +369,9 @@ def campaign_benchmark(assessment):
     """The campaign's medians beside a member's scores, once enough members took part."""
     if assessment.campaign_id is None:
         return None
-    from ..associations.aggregates import summarize
+    from ..associations.aggregates import campaign_summary
 
-    summary = summarize(Assessment.campaign_id == assessment.campaign_id)
+    summary = campaign_summary(assessment.campaign_id)
     if not summary.enough:
         return None
     medians = {d: stats[1] for d, stats in summary.dimensions.items()}

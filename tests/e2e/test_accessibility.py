@@ -115,21 +115,11 @@ def test_no_serious_accessibility_violations_on_any_page(page, live_server, axe,
     assert not audit.found, audit.report()
 
 
-CALCULATOR_BUG = (
-    "known app bugs: the art. 20 calculator answers 500 once 'Calculate' is pressed. "
-    "(1) app/templates/_macros.html, art20_calculator: `calculator.values.get(...)` resolves "
-    "to the dict's values() method (UndefinedError); use `calculator['values'].get(name, '')`. "
-    "(2) app/templates/assess/step.html imports the macros without context, so the result line "
-    "cannot see format_number / format_percentage (UndefinedError); import them `with context`."
-)
-
-
 def calculate(page):
     with page.expect_navigation() as navigation:
         page.click('button[name="action"][value="calculate"]')
     response = navigation.value
-    if response.status == 500:
-        pytest.xfail(CALCULATOR_BUG)
+    assert response.status == 200
     return response
 
 

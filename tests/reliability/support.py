@@ -1,0 +1,426 @@
+"""Helpers for the reliability tests (SECURITY.md 2.7): a real WSGI server, a
+small HTTP user agent with its own cookies, a form reader, database checks.
+
+Everything talks to 127.0.0.1 only, and every process started here is stopped
+by the code that started it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from html import unescape
+from pathlib import Path
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "reliability-" + "0123456789abcdef" * 4  # >= 32 characters: not TESTING-only
+TOKEN_IN_URL = re.compile(r"/a/([A-Za-z0-9_-]{40,})/")
+
+# The steps an organisation with the EMPRESA profile sees (tests/journey.py).
+STEPS = (
+    "profile",
+    "legal-1",
+    "legal-2",
+    "composicion_interna",
+    "gestion-1",
+    "gestion-2",
+    "relacion_entorno-1",
+    "relacion_entorno-2",
+)
+# Profile answers that decide which questions show: kept as in EMPRESA so the
+# steps above stay the same whatever else the load test changes.
+PROFILE_FIXED = (
+    "p_tipo_organizacion",
+    "p_regimen_laboral",
+    "p_intermediarios",
+    "p_contratistas",
+    "p_atencion_publico",
+)
+
+
+def reliability_seconds(default: float = 5.0) -> float:
+    """How long the load test runs: RELIABILITY_SECONDS (5 s by default, 30 s is the full run)."""
+    value = os.environ.get("RELIABILITY_SECONDS", "").strip()
+    return float(value) if value else default
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def percentile(values, share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+# --- HTTP ---------------------------------------------------------------------
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict  # lower-case name -> list of values
+    body: str
+    seconds: float
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+    @property
+    def location(self) -> str:
+        return urlsplit(self.header("Location") or "").path
+
+
+class Browser:
+    """One user agent: a new connection per request, its own cookie jar, no redirects
+    followed (the tests look at each 302). Safe to share between two threads (two tabs)."""
+
+    def __init__(self, port: int, timeout: float = 60.0):
+        self.port = port
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def request(self, method: str, path: str, form=None) -> Response:
+        headers = {"Host": f"127.0.0.1:{self.port}", "Accept-Language": "es"}
+        with self._lock:
+            if self.cookies:
+                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form, doseq=True).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        started = time.perf_counter()
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            raw = connection.getresponse()
+            data = raw.read()
+            seconds = time.perf_counter() - started
+            collected: dict[str, list[str]] = {}
+            for name, value in raw.getheaders():
+                collected.setdefault(name.lower(), []).append(value)
+        finally:
+            connection.close()
+        self._remember(collected.get("set-cookie", []))
+        return Response(raw.status, collected, data.decode("utf-8", "replace"), seconds)
+
+    def _remember(self, set_cookies):
+        with self._lock:
+            for line in set_cookies:
+                pair, _, attributes = line.partition(";")
+                name, _, value = pair.strip().partition("=")
+                lowered = attributes.lower()
+                if "max-age=0" in lowered or "expires=thu, 01 jan 1970" in lowered:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = value
+
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
+    def post(self, path: str, form) -> Response:
+        return self.request("POST", path, form)
+
+
+# --- Forms --------------------------------------------------------------------
+
+STEP_FORM = re.compile(r'<form method="post"[^>]*class="step-form"[^>]*>(.*?)</form>', re.S)
+INPUT = re.compile(r"<input\b([^>]*)>")
+TEXTAREA = re.compile(r"<textarea\b([^>]*)>(.*?)</textarea>", re.S)
+ATTRIBUTE = re.compile(r'([\w:-]+)(?:="([^"]*)")?')
+QUESTION = re.compile(r'id="q-([\w-]+)"')
+
+
+def _attributes(text: str) -> dict:
+    return {name: unescape(value or "") for name, value in ATTRIBUTE.findall(text)}
+
+
+@dataclass
+class StepForm:
+    """The step form as a browser would send it (what the page shows, checked boxes only)."""
+
+    fields: list = field(default_factory=list)  # [(name, value)] in page order
+    kinds: dict = field(default_factory=dict)  # question name -> radio | checkbox | text
+    options: dict = field(default_factory=dict)  # question name -> [values]
+    questions: list = field(default_factory=list)  # question ids in page order
+
+    @classmethod
+    def parse(cls, page: str) -> StepForm:
+        match = STEP_FORM.search(page)
+        if match is None:
+            raise AssertionError("no step form on the page:\n" + page[:2000])
+        html = match.group(1)
+        form = cls(questions=QUESTION.findall(html))
+        for raw in INPUT.findall(html):
+            attributes = _attributes(raw)
+            name, kind = attributes.get("name"), attributes.get("type", "text")
+            if not name or kind in ("submit", "button"):
+                continue
+            if kind in ("radio", "checkbox"):
+                form.kinds[name] = kind
+                form.options.setdefault(name, []).append(attributes.get("value", "on"))
+                if "checked" in attributes:
+                    form.fields.append((name, attributes.get("value", "on")))
+            else:
+                if kind == "text" and name in form.questions:
+                    form.kinds[name] = "text"
+                form.fields.append((name, attributes.get("value", "")))
+        for raw_attributes, content in TEXTAREA.findall(html):
+            name = _attributes(raw_attributes).get("name")
+            if name:
+                form.kinds[name] = "text"
+                form.fields.append((name, unescape(content)))
+        return form
+
+    def value(self, name: str):
+        values = [v for n, v in self.fields if n == name]
+        if self.kinds.get(name) == "checkbox":
+            return values
+        return values[0] if values else None
+
+    def filled(self, answers: dict, action: str = "next") -> list:
+        """The fields the browser sends after the user changed `answers` (lists for checkboxes)."""
+        pairs = [(n, v) for n, v in self.fields if n not in answers and n != "action"]
+        for name, value in answers.items():
+            for item in value if isinstance(value, list | tuple) else [value]:
+                pairs.append((name, str(item)))
+        pairs.append(("action", action))
+        return pairs
+
+
+def stored(question_kind: str, value):
+    """The value a saved answer has in the database (JSON column)."""
+    if question_kind == "checkbox":
+        return sorted(value) if value else None
+    if question_kind == "text":
+        return int(value) if str(value).strip() else None  # the only text inputs are numbers
+    return value
+
+
+def token_of(response: Response) -> str:
+    match = TOKEN_IN_URL.search(response.location + "/")
+    if match is None:
+        raise AssertionError(f"no token in redirect {response.status} {response.location!r}")
+    return match.group(1)
+
+
+def start_assessment(browser: Browser, profile: dict, lang: str = "es") -> tuple[str, Response]:
+    """GET the profile page and POST it: (token, response)."""
+    page = browser.get(f"/{lang}/a/new")
+    assert page.status == 200, (page.status, page.body[:500])
+    form = StepForm.parse(page.body)
+    response = browser.post(f"/{lang}/a/new", form.filled(profile))
+    assert response.status == 302, (response.status, response.body[:2000])
+    return token_of(response), response
+
+
+# --- Servers ------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def _stop(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop a process this module started (and its own process group), by id.
+    SIGINT is gunicorn's quick shutdown (SIGTERM waits out the graceful timeout)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(grace)
+
+
+def wait_for_health(port: int, process: subprocess.Popen, log_path: Path, limit: float = 90.0):
+    deadline = time.monotonic() + limit
+    probe = Browser(port, timeout=5)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"server exited with {process.returncode}:\n{log_path.read_text()[-4000:]}"
+            )
+        try:
+            if probe.get("/healthz").status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"server did not answer /healthz in {limit} s:\n{log_path.read_text()}")
+
+
+@contextmanager
+def gunicorn(database_url: str, log_path: Path, workers: int = 4, threads: int = 1, **env):
+    """The app as `make run` serves it (gunicorn, sync workers) on a free local port;
+    threads > 1 switches to the gthread worker."""
+    port = free_port()
+    environment = os.environ.copy()
+    environment.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY=SECRET,
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+        **{k: str(v) for k, v in env.items()},
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread" if threads > 1 else "sync",
+        "--threads",
+        str(threads),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "2",  # the test is over: workers that take longer to exit are killed
+        "--chdir",
+        str(ROOT),
+        "--preload",  # load the app once, then fork: a faster start on a small machine
+        "wsgi:app",
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            cwd=ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_health(port, process, log_path)
+        yield Server(port, process, log_path)
+    finally:
+        _stop(process)
+
+
+# --- Databases ----------------------------------------------------------------
+
+
+def app_config(database_url: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        **extra,
+    }
+
+
+def migrate(database_url: str) -> None:
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app(app_config(database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def sa_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@contextmanager
+def fresh_postgres_schema(base_url: str):
+    """A migrated schema of its own on the server at base_url, dropped afterwards."""
+    base = sa_url(base_url)
+    schema = f"reliability_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    try:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in base else "?"
+        url = f"{base}{separator}options=-csearch_path%3D{schema}"
+        try:
+            migrate(url)
+            yield url
+        finally:
+            with admin.begin() as connection:
+                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+def read_answers(database_url: str) -> dict:
+    """{token hash: {question id: value}} for every assessment, plus saved steps."""
+    from app.models import Answer
+    from app.models import Assessment
+    from app.models import SavedSection
+
+    engine = sa.create_engine(sa_url(database_url))
+    try:
+        with engine.connect() as connection:
+            answers: dict = {}
+            for token_hash, question, value in connection.execute(
+                sa.select(Assessment.token_hash, Answer.question_id, Answer.value).join(
+                    Answer, Answer.assessment_id == Assessment.id
+                )
+            ):
+                answers.setdefault(token_hash, {})[question] = value
+            for (token_hash,) in connection.execute(sa.select(Assessment.token_hash)):
+                answers.setdefault(token_hash, {})
+            saved: dict = {}
+            for token_hash, section, count in connection.execute(
+                sa.select(Assessment.token_hash, SavedSection.section_id, sa.func.count())
+                .join(SavedSection, SavedSection.assessment_id == Assessment.id)
+                .group_by(Assessment.token_hash, SavedSection.section_id)
+            ):
+                saved.setdefault(token_hash, {})[section] = count
+    finally:
+        engine.dispose()
+    return {"answers": answers, "saved": saved}
+
+
+def dumps(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
