@@ -14,8 +14,10 @@ from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -87,15 +89,25 @@ def root():
 
 @bp.get("/<lang>/")
 def landing():
+    """The start page. The same for every anonymous visitor without messages, so it is
+    rendered once per language and process: the page campaign links send crowds to."""
+    personal = current_user.is_authenticated or session.get("_flashes")
+    cache = current_app.extensions.setdefault("landing_pages", {})
+    lang = i18n.current_language()
+    if not personal and lang in cache:
+        return cache[lang]
     questionnaire = questionnaires().get(current_app.config["QUESTIONNAIRE"])
     if questionnaire is None:
         abort(404)
-    return render_template(
+    page = render_template(
         "landing.html",
         questionnaire=questionnaire,
         content=i18n.content_for(questionnaire),
         retention_days=current_app.config["RETENTION_DAYS"],
     )
+    if not personal:
+        cache[lang] = page
+    return page
 
 
 @bp.get("/healthz")

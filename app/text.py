@@ -8,6 +8,7 @@ The text is escaped first, so only the tags made here can appear
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markupsafe import Markup
 from markupsafe import escape
@@ -19,6 +20,7 @@ STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
 
 
+@lru_cache(maxsize=8192)  # questionnaire text is fixed: render each text once
 def inline(text: str) -> Markup:
     html = str(escape(text))
     html = LINK.sub(r'<a href="\2" rel="noopener noreferrer">\1</a>', html)
@@ -27,6 +29,7 @@ def inline(text: str) -> Markup:
     return Markup(html)  # noqa: S704 (built from escaped text only)
 
 
+@lru_cache(maxsize=8192)
 def markdown(text: str) -> Markup:
     """Paragraphs separated by blank lines; lines within a paragraph are joined."""
     if not text:

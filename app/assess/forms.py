@@ -128,18 +128,13 @@ def section_form(questions, content, original: dict, formdata=None):
     `original` holds the values shown when the page was rendered; posting
     them back lets the save skip answers this page did not change."""
 
-    class Form(SectionForm):
-        pass
-
-    for question in questions:
-        field = build_field(question, content)
-        setattr(Form, question.id, field)
-        setattr(Form, ORIGINAL_PREFIX + question.id, HiddenField())
-    form = (
-        Form(formdata=formdata)
-        if formdata is not None
-        else Form(data=_form_data(questions, original))
-    )
+    questionnaire = content.questionnaire
+    key = (questionnaire.id, questionnaire.version, questionnaire.sha256, content.lang)
+    form_class = _form_class((*key, tuple(q.id for q in questions)), questions, content)
+    if formdata is not None:
+        form = form_class(formdata=formdata)
+    else:
+        form = form_class(data=_form_data(questions, original))
     for question in questions:
         field = form[question.id]
         if isinstance(field, ChoicesField):
@@ -147,6 +142,24 @@ def section_form(questions, content, original: dict, formdata=None):
                 [o.value for o in question.options if o.exclusive] + [DONT_KNOW, NOT_APPLICABLE]
             )
     return form
+
+
+_FORM_CLASSES: dict = {}
+
+
+def _form_class(key, questions, content):
+    """One form class per questionnaire version, language and set of questions, built once."""
+    form_class = _FORM_CLASSES.get(key)
+    if form_class is None:
+
+        class Form(SectionForm):
+            pass
+
+        for question in questions:
+            setattr(Form, question.id, build_field(question, content))
+            setattr(Form, ORIGINAL_PREFIX + question.id, HiddenField())
+        form_class = _FORM_CLASSES.setdefault(key, Form)
+    return form_class
 
 
 def _form_data(questions, values: dict) -> dict:

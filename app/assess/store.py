@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 
 import sqlalchemy as sa
 from flask import abort
@@ -10,6 +12,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
 from .. import questionnaires
+from ..engine import score
 from ..engine.scoring import ANSWERED
 from ..engine.scoring import NOT_APPLICABLE_STATE
 from ..engine.scoring import UNANSWERED
@@ -180,6 +183,28 @@ class Journey:
 def journey_for(assessment: Assessment, questionnaire) -> Journey:
     profile, answers = load_values(assessment, questionnaire)
     return Journey(questionnaire, profile, answers)
+
+
+_RESULTS: OrderedDict = OrderedDict()
+_RESULTS_LOCK = threading.Lock()
+RESULTS_CACHED = 512
+
+
+def locked_result(assessment: Assessment, questionnaire):
+    """(journey, result) of a submitted assessment. Its answers are locked, so the
+    result is computed once per process (pinned to its questionnaire version)."""
+    key = (assessment.id, assessment.submitted_at)
+    with _RESULTS_LOCK:
+        if key in _RESULTS:
+            _RESULTS.move_to_end(key)
+            return _RESULTS[key]
+    journey = journey_for(assessment, questionnaire)
+    value = (journey, score(questionnaire, journey.profile, journey.answers))
+    with _RESULTS_LOCK:
+        _RESULTS[key] = value
+        while len(_RESULTS) > RESULTS_CACHED:
+            _RESULTS.popitem(last=False)
+    return value
 
 
 def valid_copy(questionnaire, values: dict) -> dict:

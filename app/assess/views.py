@@ -122,10 +122,11 @@ def section(token, section_id):
         return render_step(questionnaire, preview, step, token, form=form, calculator=calculate())
     if form.errors:
         return render_step(questionnaire, preview, step, token, form=form, status=422)
-    store.save_changes(assessment, changed_values(candidates(journey, step), form))
+    changes = changed_values(candidates(journey, step), form)
+    store.save_changes(assessment, changes)
     store.mark_saved(assessment, step.id)
     db.session.commit()
-    updated = store.journey_for(assessment, questionnaire)
+    updated = journey.with_values(changes)  # what is now stored, without reading it again
     if newly_shown_unanswered(updated, step):
         flash(_("Your answers opened new questions on this page. Please answer them too."))
         return redirect(step_url(token, step))
@@ -327,13 +328,8 @@ def submitted_result(token):
     if not assessment.submitted_at:
         return assessment, None, None, None
     questionnaire = store.questionnaire_of(assessment)
-    journey = store.journey_for(assessment, questionnaire)
-    return (
-        assessment,
-        questionnaire,
-        journey,
-        score(questionnaire, journey.profile, journey.answers),
-    )
+    journey, result = store.locked_result(assessment, questionnaire)
+    return assessment, questionnaire, journey, result
 
 
 def previous_result(assessment):
@@ -343,9 +339,7 @@ def previous_result(assessment):
     previous = db.session.get(Assessment, assessment.previous_id)
     if previous is None or previous.submitted_at is None:
         return None
-    questionnaire = store.questionnaire_of(previous)
-    journey = store.journey_for(previous, questionnaire)
-    return score(questionnaire, journey.profile, journey.answers)
+    return store.locked_result(previous, store.questionnaire_of(previous))[1]
 
 
 def results_context(token):
