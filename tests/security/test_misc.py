@@ -94,3 +94,44 @@ def test_purge_deletes_only_old_assessments(app, client):
         owners = set(db.session.scalars(sa.select(Answer.assessment_id)))
         assert owners == {db.session.scalar(sa.select(Assessment.id))}
     assert client.get(f"/es/a/{old.token}/").status_code == 404
+
+
+def test_a_form_left_open_for_hours_still_saves(app, client, monkeypatch):
+    """SECURITY.md 2.7 test 7: CSRF tokens live as long as the session, not an hour."""
+    visitor = Visitor(client)
+    visitor.start()
+    later = time.time() + 3 * 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = visitor.submit({"legal_cotizaciones": "si"}, follow=False)
+    assert response.status_code == 302
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(Answer.value).where(Answer.question_id == "legal_cotizaciones")
+            )
+            == "si"
+        )
+
+
+def test_account_sessions_have_an_absolute_lifetime(make_app, monkeypatch):
+    """Flask checks the signed cookie's age against PERMANENT_SESSION_LIFETIME (12 h),
+    even for a session that was never idle (idle limit lifted here)."""
+    app = make_app(SESSION_IDLE_MINUTES=10_000)
+    client = app.test_client()
+    create_association(app, "A", "a@example.cl")
+    login(client, "a@example.cl")
+    assert app.permanent_session_lifetime.total_seconds() == 12 * 3600
+    assert client.get("/es/associations/").status_code == 200
+    later = time.time() + 13 * 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert client.get("/es/associations/").status_code == 302
+
+
+def test_a_missing_catalog_falls_back_to_the_source_text(make_app, tmp_path):
+    """SECURITY.md 2.7 test 14: a language without compiled catalogs still serves pages."""
+    empty = tmp_path / "translations"
+    empty.mkdir()
+    client = make_app(TRANSLATIONS_DIR=str(empty)).test_client()
+    response = client.get("/ht/")
+    assert response.status_code == 200
+    assert '<html lang="ht">' in response.get_data(as_text=True)
