@@ -286,7 +286,3 @@ class Questionnaire:
     @cached_property
     def section_by_id(self) -> dict[str, Section]:
         return {section.id: section for section in self.sections}
-
-    @cached_property
-    def section_of(self) -> dict[str, Section]:
-        return {q.id: s for s in self.sections for q in s.questions}
