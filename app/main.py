@@ -17,6 +17,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -122,24 +123,22 @@ def healthz():
 
 
 ERROR_TITLES = {
-    400: lambda: _("This request could not be understood"),
-    403: lambda: _("You cannot open this page"),
-    404: lambda: _("Page not found"),
-    405: lambda: _("This action is not allowed here"),
-    413: lambda: _("What you sent is too large"),
-    429: lambda: _("Too many attempts"),
-    503: lambda: _("The service is busy"),
+    400: _l("This request could not be understood"),
+    403: _l("You cannot open this page"),
+    404: _l("Page not found"),
+    405: _l("This action is not allowed here"),
+    413: _l("What you sent is too large"),
+    429: _l("Too many attempts"),
+    503: _l("The service is busy"),
 }
 ERROR_MESSAGES = {
-    400: lambda: _("Please go back, check what you entered and try again."),
-    403: lambda: _("This page is not available to you."),
-    404: lambda: _(
-        "Check the address. If you followed your assessment link, copy it again in full."
-    ),
-    405: lambda: _("Please use the buttons on the page."),
-    413: lambda: _("Please shorten your answers and try again."),
-    429: lambda: _("Please wait a few minutes before trying again."),
-    503: lambda: _("Nothing you saved has been lost. Please try again in a minute."),
+    400: _l("Please go back, check what you entered and try again."),
+    403: _l("This page is not available to you."),
+    404: _l("Check the address. If you followed your assessment link, copy it again in full."),
+    405: _l("Please use the buttons on the page."),
+    413: _l("Please shorten your answers and try again."),
+    429: _l("Please wait a few minutes before trying again."),
+    503: _l("Nothing you saved has been lost. Please try again in a minute."),
 }
 
 
@@ -147,10 +146,12 @@ def render_error(code: int):
     g.error_page = True
     if code not in ERROR_TITLES:
         code = 500 if code >= 500 else 400
-    title = ERROR_TITLES.get(code, lambda: _("Something went wrong"))()
-    message = ERROR_MESSAGES.get(
-        code, lambda: _("We could not complete your request. Nothing you saved has been lost.")
-    )()
+    title = str(ERROR_TITLES.get(code, _l("Something went wrong")))
+    message = str(
+        ERROR_MESSAGES.get(
+            code, _l("We could not complete your request. Nothing you saved has been lost.")
+        )
+    )
     response = current_app.make_response(
         (render_template("error.html", code=code, title=title, message=message), code)
     )

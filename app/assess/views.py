@@ -22,6 +22,7 @@ from ..engine.calculators import CalculatorError
 from ..engine.calculators import art20
 from ..extensions import db
 from ..i18n import content_for
+from ..i18n import current_language
 from ..main import render_error
 from ..models import Assessment
 from . import bp
@@ -74,12 +75,6 @@ def new():
     flash(_("Your assessment was created. Keep the private link below to come back."), "success")
     journey = store.Journey(questionnaire, values, {})
     return redirect(next_url(token, journey, profile, values))
-
-
-def current_language() -> str:
-    from ..i18n import current_language as language
-
-    return language()
 
 
 # --- Steps -------------------------------------------------------------------
