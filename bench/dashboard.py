@@ -62,7 +62,6 @@ from app import create_app  # noqa: E402
 from app.assess.store import _encode  # noqa: E402
 from app.assess.store import result_rows  # noqa: E402
 from app.engine import score  # noqa: E402
-from app.engine.model import CHOICE_TYPES  # noqa: E402
 from app.engine.scoring import ANSWERED  # noqa: E402
 from app.engine.scoring import NOT_APPLICABLE_STATE  # noqa: E402
 from app.engine.scoring import normalize_all  # noqa: E402
@@ -78,6 +77,7 @@ from app.models import User  # noqa: E402
 from app.models import hash_token  # noqa: E402
 from app.models import new_token  # noqa: E402
 from app.models import utcnow  # noqa: E402
+from bench.engine import random_answer  # noqa: E402
 
 EMAIL = "bench@gremio.example"
 PASSWORD = "correct horse battery staple"  # noqa: S105 (a throw-away bench account)
@@ -167,17 +167,6 @@ def seed_association(app) -> int:
 
 
 # --- Realistic answer sets ---------------------------------------------------
-
-
-def random_answer(question, rng):
-    if question.type in CHOICE_TYPES:
-        return rng.choice(question.options).value
-    if question.type == "multiple":
-        plain = [o.value for o in question.options if not o.exclusive]
-        return rng.sample(plain, rng.randint(1, len(plain)))
-    if question.type == "number":
-        return rng.randint(int(question.min or 0), int(question.max or 1000))
-    return "Texto de ejemplo"
 
 
 def random_profile(questionnaire, rng) -> dict:
