@@ -82,6 +82,9 @@ FIXED = {
     # lose a save to an expired token (SECURITY.md 2.5).
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 256 * 1024,
+    # Every validator carries our own translated message; WTForms' catalogs (which
+    # have no Haitian Creole) would only be loaded again on every request.
+    "WTF_I18N_ENABLED": False,
     "JSON_SORT_KEYS": False,
 }
 

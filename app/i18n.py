@@ -93,12 +93,19 @@ def _content_catalog(directory: str, lang: str):
     return translations
 
 
+@lru_cache(maxsize=16384)
+def _translated(directory: str, lang: str, context: str, text: str) -> str:
+    """Questionnaire text never changes while the app runs: look each one up once."""
+    return _content_catalog(directory, lang).pgettext(context, text)
+
+
 class Content:
     """Questionnaire text in one language; falls back to the source text."""
 
     def __init__(self, questionnaire, lang: str, directory: str):
         self.questionnaire = questionnaire
         self.lang = lang
+        self.directory = directory
         self.catalog = None
         if lang != questionnaire.language:
             self.catalog = _content_catalog(directory, lang)
@@ -106,7 +113,7 @@ class Content:
     def _text(self, context: str, text: str) -> str:
         if not text or self.catalog is None:
             return text
-        return self.catalog.pgettext(context, text)
+        return _translated(self.directory, self.lang, context, text)
 
     def __call__(self, item, part: str = "text") -> str:
         """Translate a part of a model object: `content(question, 'help')`."""

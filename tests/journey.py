@@ -6,7 +6,7 @@ import re
 from html import unescape
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-ORIGINAL = re.compile(r'<input name="(was-[^"]+)" type="hidden" value="([^"]*)"')
+ORIGINAL = re.compile(r'<input type="hidden" name="(was-[^"]+)" value="([^"]*)"')
 
 EMPRESA = {
     "p_tipo_organizacion": "empresa",
