@@ -59,6 +59,12 @@ class _QuietHandler(WSGIRequestHandler):
         pass  # one line per request would drown pytest's output
 
 
+PASSWORD = "correct horse battery staple"
+ASSOCIATION_ACCOUNT = ("associations", "create", "--name", "Cámara de Comercio de Arica",
+                       "--email", "arica@example.cl", "--password", PASSWORD)  # fmt: skip
+STAFF_ACCOUNT = ("users", "create-admin", "--email", "staff@example.cl", "--password", PASSWORD)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app on a migrated SQLite file, served on 127.0.0.1 and a free port."""
@@ -72,6 +78,9 @@ def live_server(tmp_path_factory):
     )
     with app.app_context():
         upgrade()
+    cli = app.test_cli_runner()
+    for args in (ASSOCIATION_ACCOUNT, STAFF_ACCOUNT):
+        assert cli.invoke(args=list(args)).exit_code == 0
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()

@@ -115,6 +115,50 @@ def test_no_serious_accessibility_violations_on_any_page(page, live_server, axe,
     assert not audit.found, audit.report()
 
 
+def log_in(page, base_url, lang, email):
+    from tests.e2e.conftest import PASSWORD
+
+    page.goto(f"{base_url}/{lang}/associations/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+@pytest.mark.parametrize("lang", ["es", "ht"])
+def test_association_and_staff_pages_are_accessible(browser, live_server, axe, lang):
+    """Accounts, campaigns, the dashboard, the flyer, joining, the paper questionnaire
+    and the staff page, in a fresh browser session per role."""
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    audit = Audit(page, live_server, axe, lang)
+    audit.goto(f"/{lang}/associations/login")
+    audit.goto(f"/{lang}/associations/register")
+    audit.goto(f"/{lang}/associations/reset")
+    audit.goto(f"/{lang}/questionnaire")
+    log_in(page, live_server, lang, "arica@example.cl")
+    audit.check()
+    audit.goto(f"/{lang}/associations/campaigns/new")
+    page.fill("#name", f"Campaña {lang}")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    audit.check()  # the dashboard, below the privacy threshold
+    dashboard = page.url
+    audit.goto(dashboard.replace(live_server, "") + "/flyer")
+    code = page.locator(".card-link").inner_text().rsplit("/", 1)[1]
+    audit.goto(f"/{lang}/c/{code}")
+    context.close()
+
+    staff_context = browser.new_context(viewport={"width": 360, "height": 740})
+    staff = staff_context.new_page()
+    log_in(staff, live_server, lang, "staff@example.cl")
+    assert staff.url.endswith(f"/{lang}/admin/")
+    audit.check(staff)
+    staff_context.close()
+    print(f"axe checked {len(audit.pages)} association and staff pages in {lang}")
+    assert not audit.found, audit.report()
+
+
 def calculate(page):
     with page.expect_navigation() as navigation:
         page.click('button[name="action"][value="calculate"]')
