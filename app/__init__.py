@@ -112,3 +112,13 @@ def init_i18n(app: Flask) -> None:
 def questionnaires():
     """The questionnaires loaded at start-up (a Registry)."""
     return current_app.extensions["questionnaires"]
+
+
+def default_questionnaire():
+    """The newest version of the questionnaire the start page offers (404 if not loaded)."""
+    from flask import abort
+
+    questionnaire = questionnaires().get(current_app.config["QUESTIONNAIRE"])
+    if questionnaire is None:
+        abort(404)
+    return questionnaire

@@ -24,8 +24,8 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import SecurityError
 
+from . import default_questionnaire
 from . import i18n
-from . import questionnaires
 from . import text
 from .extensions import db
 
@@ -97,9 +97,7 @@ def landing():
     lang = i18n.current_language()
     if not personal and lang in cache:
         return cache[lang]
-    questionnaire = questionnaires().get(current_app.config["QUESTIONNAIRE"])
-    if questionnaire is None:
-        abort(404)
+    questionnaire = default_questionnaire()
     page = render_template(
         "landing.html",
         questionnaire=questionnaire,
@@ -187,9 +185,7 @@ def paper():
     from .assess.forms import special_choices
     from .paper import describe
 
-    questionnaire = questionnaires().get(current_app.config["QUESTIONNAIRE"])
-    if questionnaire is None:
-        abort(404)
+    questionnaire = default_questionnaire()
     content = i18n.content_for(questionnaire)
     return render_template(
         "paper.html",

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
+from .. import default_questionnaire
 from .. import questionnaires
 from ..engine import score
 from ..engine.calculators import CalculatorError
@@ -35,14 +36,6 @@ from .forms import section_form
 log = logging.getLogger(__name__)
 
 CALCULATOR_FIELDS = ("total", "specialists", "foreign", "chilean_family", "resident_5_years")
-
-
-def default_questionnaire():
-    registry = questionnaires()
-    questionnaire = registry.get(current_app.config["QUESTIONNAIRE"])
-    if questionnaire is None:
-        abort(404)
-    return questionnaire
 
 
 def step_url(token: str, section) -> str:
@@ -73,8 +66,8 @@ def new():
         "Assessment %s started (%s v%s)", assessment.id, questionnaire.id, questionnaire.version
     )
     flash(_("Your assessment was created. Keep the private link below to come back."), "success")
-    journey = store.Journey(questionnaire, values, {})
-    return redirect(next_url(token, journey, profile, values))
+    journey = journey.with_values(values)
+    return redirect(next_url(token, journey, profile))
 
 
 # --- Steps -------------------------------------------------------------------
@@ -127,7 +120,7 @@ def section(token, section_id):
         return redirect(step_url(token, step))
     if action == "back":
         return redirect(previous_url(token, updated, step))
-    return redirect(next_url(token, updated, step, values))
+    return redirect(next_url(token, updated, step))
 
 
 def candidates(journey, step):
@@ -163,7 +156,7 @@ def newly_shown_unanswered(journey, step) -> bool:
     return any(q.id not in rendered and journey.value(q) is None for q in journey.questions(step))
 
 
-def next_url(token, journey, step, values) -> str:
+def next_url(token, journey, step) -> str:
     steps = journey.steps
     later = steps[steps.index(step) + 1 :] if step in steps else steps
     return step_url(token, later[0]) if later else url_for("assess.review", token=token)
