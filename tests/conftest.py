@@ -40,7 +40,7 @@ def example_dir(tmp_path_factory):
     return directory
 
 
-def _config(database_url: str, **extra) -> dict:
+def app_config(database_url: str, **extra) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
@@ -49,8 +49,8 @@ def _config(database_url: str, **extra) -> dict:
     }
 
 
-def _migrate(database_url: str) -> None:
-    app = create_app(_config(database_url))
+def migrate_database(database_url: str) -> None:
+    app = create_app(app_config(database_url))
     with app.app_context():
         upgrade()
         from app.extensions import db
@@ -62,7 +62,7 @@ def _migrate(database_url: str) -> None:
 def sqlite_template(tmp_path_factory):
     """Migrate once; each test gets a copy of the migrated file."""
     path = tmp_path_factory.mktemp("db") / "template.sqlite"
-    _migrate(f"sqlite:///{path}")
+    migrate_database(f"sqlite:///{path}")
     return path
 
 
@@ -105,7 +105,7 @@ def postgres_url(request):
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in base else "?"
     url = f"{base}{separator}options=-csearch_path%3D{schema}"
-    _migrate(url)
+    migrate_database(url)
     yield url
     with admin.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -139,7 +139,7 @@ def make_app(database_url):
     apps = []
 
     def build(**extra):
-        app = create_app(_config(database_url, **extra))
+        app = create_app(app_config(database_url, **extra))
         apps.append(app)
         return app
 

@@ -343,32 +343,10 @@ def gunicorn(database_url: str, log_path: Path, workers: int = 4, threads: int =
 # --- Databases ----------------------------------------------------------------
 
 
-def app_config(database_url: str, **extra) -> dict:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": SECRET,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        **extra,
-    }
-
-
-def migrate(database_url: str) -> None:
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.extensions import db
-
-    app = create_app(app_config(database_url))
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-
-
-def sa_url(url: str) -> str:
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
+# The suite's own helpers: one app configuration and one migration for every test.
+from app.config import normalize_database_url as sa_url  # noqa: E402
+from tests.conftest import app_config  # noqa: E402,F401  (used by the test modules)
+from tests.conftest import migrate_database as migrate  # noqa: E402
 
 
 @contextmanager
