@@ -96,6 +96,7 @@ def landing():
     cache = current_app.extensions.setdefault("landing_pages", {})
     lang = i18n.current_language()
     if not personal and lang in cache:
+        g.shared_page = True  # the same bytes for every visitor: compress them once
         return cache[lang]
     questionnaire = default_questionnaire()
     page = render_template(

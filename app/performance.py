@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask
+from flask import g
 from flask import request
 
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
@@ -46,6 +48,13 @@ def _static_hashes(folder: Path) -> dict[str, str]:
     }
 
 
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=6)
+
+
+_gzip_shared = lru_cache(maxsize=64)(_gzip)
+
+
 def compress(response):
     if (
         response.direct_passthrough
@@ -60,7 +69,10 @@ def compress(response):
     data = response.get_data()
     if len(data) < MIN_SIZE:
         return response
-    response.set_data(gzip.compress(data, compresslevel=6))
+    # Pages that are the same for everyone (static files, the cached landing page)
+    # are compressed once; personal pages never enter the cache.
+    shared = request.endpoint == "static" or g.get("shared_page")
+    response.set_data(_gzip_shared(data) if shared else _gzip(data))
     response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     return response
