@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from .model import Question
 from .model import Questionnaire
-
-
-def _number(value: Fraction):
-    return int(value) if value.denominator == 1 else float(value)
+from .model import plain_number
 
 
 def _options(question: Question) -> list:
@@ -27,7 +22,7 @@ def export(questionnaire: Questionnaire, languages: list[str]) -> dict:
         "dimensions": [
             {
                 "id": dimension.id,
-                "weight": _number(dimension.weight),
+                "weight": plain_number(dimension.weight),
                 "questions": [
                     {
                         "id": q.id,
@@ -36,9 +31,9 @@ def export(questionnaire: Questionnaire, languages: list[str]) -> dict:
                         "when": q.when.source if q.when else None,
                         "allow_na": q.allow_na,
                         "options": [
-                            {"value": o.value, "points": _number(o.points)} for o in q.options
+                            {"value": o.value, "points": plain_number(o.points)} for o in q.options
                         ],
-                        "max_points": _number(q.max_points),
+                        "max_points": plain_number(q.max_points),
                         "best": q.best_answer(),
                         "worst": q.worst_answer(),
                     }
@@ -47,5 +42,7 @@ def export(questionnaire: Questionnaire, languages: list[str]) -> dict:
             }
             for dimension in questionnaire.dimensions
         ],
-        "levels": [{"id": level.id, "min": _number(level.min)} for level in questionnaire.levels],
+        "levels": [
+            {"id": level.id, "min": plain_number(level.min)} for level in questionnaire.levels
+        ],
     }

@@ -155,8 +155,8 @@ class Question:
             return max(candidates, key=self.points)
         if self.type == "number":
             if not self.bands:
-                return _plain(self.min if self.min is not None else 0)
-            return _plain(max(self.bands, key=lambda b: (b.points, -b.min)).min)
+                return plain_number(self.min if self.min is not None else 0)
+            return plain_number(max(self.bands, key=lambda b: (b.points, -b.min)).min)
         return ""
 
     def worst_answer(self):
@@ -170,12 +170,12 @@ class Question:
             low = self.min if self.min is not None else Fraction(0)
             if self.bands and self.bands[0].min <= low:
                 worst = min(self.bands, key=lambda b: (b.points, b.min))
-                return _plain(max(worst.min, low))
-            return _plain(low)
+                return plain_number(max(worst.min, low))
+            return plain_number(low)
         return ""
 
 
-def _plain(number: Fraction):
+def plain_number(number) -> int | float:
     """Show a Fraction as an int when it is whole, else as a float."""
     number = Fraction(number)
     return int(number) if number.denominator == 1 else float(number)

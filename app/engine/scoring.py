@@ -31,6 +31,7 @@ from .model import Action
 from .model import Level
 from .model import Question
 from .model import Questionnaire
+from .model import plain_number
 
 HIDDEN_BY_PROFILE = "hidden_by_profile"
 HIDDEN_BY_ANSWER = "hidden_by_answer"
@@ -92,9 +93,9 @@ def normalize(question: Question, value):
         ):
             raise AnswerError(qid, f"expects a number, not {_short(value)}")
         if question.min is not None and value < question.min:
-            raise AnswerError(qid, f"must be at least {_plain(question.min)}")
+            raise AnswerError(qid, f"must be at least {plain_number(question.min)}")
         if question.max is not None and value > question.max:
-            raise AnswerError(qid, f"must be at most {_plain(question.max)}")
+            raise AnswerError(qid, f"must be at most {plain_number(question.max)}")
         return value
     if not isinstance(value, str):
         raise AnswerError(qid, f"expects text, not {_short(value)}")
@@ -108,10 +109,6 @@ def normalize(question: Question, value):
 def _short(value) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _plain(number: Fraction):
-    return int(number) if number.denominator == 1 else float(number)
 
 
 def normalize_all(questionnaire: Questionnaire, values: Mapping, profile: bool) -> dict:
