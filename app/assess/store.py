@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 
 import sqlalchemy as sa
 from flask import abort
@@ -12,6 +10,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
 from .. import questionnaires
+from ..cache import BoundedCache
 from ..engine import score
 from ..engine.scoring import ANSWERED
 from ..engine.scoring import NOT_APPLICABLE_STATE
@@ -185,25 +184,18 @@ def journey_for(assessment: Assessment, questionnaire) -> Journey:
     return Journey(questionnaire, profile, answers)
 
 
-_RESULTS: OrderedDict = OrderedDict()
-_RESULTS_LOCK = threading.Lock()
-RESULTS_CACHED = 512
+_RESULTS = BoundedCache(512)
 
 
 def locked_result(assessment: Assessment, questionnaire):
     """(journey, result) of a submitted assessment. Its answers are locked, so the
     result is computed once per process (pinned to its questionnaire version)."""
     key = (assessment.id, assessment.submitted_at)
-    with _RESULTS_LOCK:
-        if key in _RESULTS:
-            _RESULTS.move_to_end(key)
-            return _RESULTS[key]
-    journey = journey_for(assessment, questionnaire)
-    value = (journey, score(questionnaire, journey.profile, journey.answers))
-    with _RESULTS_LOCK:
-        _RESULTS[key] = value
-        while len(_RESULTS) > RESULTS_CACHED:
-            _RESULTS.popitem(last=False)
+    value = _RESULTS.get(key)
+    if value is None:
+        journey = journey_for(assessment, questionnaire)
+        value = (journey, score(questionnaire, journey.profile, journey.answers))
+        _RESULTS.put(key, value)
     return value
 
 

@@ -4,13 +4,12 @@ looping over rows in Python. Nothing is shown below MIN_GROUP_SIZE results
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from dataclasses import field
 
 import sqlalchemy as sa
 
+from ..cache import BoundedCache
 from ..extensions import db
 from ..models import Assessment
 from ..models import ResultItem
@@ -52,17 +51,18 @@ def submitted_ids(*conditions):
     )
 
 
-def _items(ids, kind, *columns):
-    return sa.select(*columns).where(ResultItem.kind == kind, ResultItem.assessment_id.in_(ids))
-
-
 def median(ids, kind: str, key: str, count: int) -> float | None:
     """The median by ORDER BY / OFFSET, which SQLite and PostgreSQL both run."""
     if not count:
         return None
     middle = (
-        _items(ids, kind, ResultItem.value)
-        .where(ResultItem.key == key, ResultItem.value.is_not(None))
+        sa.select(ResultItem.value)
+        .where(
+            ResultItem.kind == kind,
+            ResultItem.key == key,
+            ResultItem.assessment_id.in_(ids),
+            ResultItem.value.is_not(None),
+        )
         .order_by(ResultItem.value)
         .offset((count - 1) // 2)
         .limit(2 - count % 2)
@@ -115,9 +115,7 @@ def _most_common(counts: dict, limit: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-_cache: OrderedDict = OrderedDict()
-_cache_lock = threading.Lock()
-CACHE_SIZE = 256
+_SUMMARIES = BoundedCache(256)
 
 
 def cached_summary(name: str, *conditions) -> Summary:
@@ -135,16 +133,11 @@ def cached_summary(name: str, *conditions) -> Summary:
             ).where(*conditions)
         ).one()
     )
-    with _cache_lock:
-        hit = _cache.get(name)
-        if hit and hit[0] == signature:
-            _cache.move_to_end(name)
-            return hit[1]
+    hit = _SUMMARIES.get(name)
+    if hit and hit[0] == signature:
+        return hit[1]
     summary = summarize(*conditions)
-    with _cache_lock:
-        _cache[name] = (signature, summary)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    _SUMMARIES.put(name, (signature, summary))
     return summary
 
 
