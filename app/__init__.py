@@ -34,6 +34,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalize_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    # A database server may drop idle connections: test each one before use. An
+    # embedded SQLite file cannot, and the test would cost every request a query.
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        {"pool_pre_ping": not settings.is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])},
+    )
     app.config["SECRET_KEY"] = settings.resolve_secret_key(app.config, app.instance_path)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

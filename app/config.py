@@ -74,7 +74,6 @@ def from_environment(instance_path: str) -> dict:
 
 # Fixed settings: safe defaults that are not meant to be switched off.
 FIXED = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),

@@ -22,6 +22,9 @@ from babel.support import Translations
 from flask import current_app
 from flask import g
 from flask import request
+from flask_babel import get_translations
+from jinja2.ext import _make_new_gettext
+from jinja2.ext import _make_new_ngettext
 
 from .engine import texts
 
@@ -79,6 +82,18 @@ def format_day(value: date | datetime, lang: str | None = None) -> str:
     if lang == "ht":
         return f"{value.day} {HT_MONTHS[value.month - 1]} {value.year}"
     return babel_format_date(value, "long", locale=FORMAT_LOCALES[lang])
+
+
+def template_gettext() -> dict:
+    """`gettext`/`_` and `ngettext` for one template render, bound to the catalog of the
+    locale in force when the render starts. Flask-Babel's global callables look the
+    catalog up again on every call: a third of a results page's time went there.
+    Jinja's i18n extension resolves these names from the render context first."""
+    catalog = get_translations()
+    return {
+        "gettext": _make_new_gettext(catalog.ugettext),
+        "ngettext": _make_new_ngettext(catalog.ungettext),
+    }
 
 
 def language_name(lang: str) -> str:

@@ -68,6 +68,7 @@ def template_helpers():
         "format_number": i18n.format_number,
         "format_percentage": i18n.format_percentage,
         "format_day": i18n.format_day,
+        **i18n.template_gettext(),
     }
 
 

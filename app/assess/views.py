@@ -32,6 +32,7 @@ from .forms import ORIGINAL_PREFIX
 from .forms import changed_values
 from .forms import posted_value
 from .forms import section_form
+from .widgets import question_widget
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +272,7 @@ def render_step(
             total=total,
             calculator=calculator,
             calculator_fields=CALCULATOR_FIELDS,
+            question_widget=question_widget,
             is_first=number == 1,
             notice=notice,
         ),
