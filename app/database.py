@@ -21,10 +21,33 @@ def wants_write() -> bool:
     """Writes happen in unsafe requests (until their first commit) and in CLI commands.
 
     After a request has committed, its remaining reads (to choose the redirect, or
-    to show the page again after an error) must not queue for the write lock."""
+    to show the page again after an error) must not queue for the write lock; nor
+    do the reads of a request that asked to `read_first()`."""
     if not has_request_context():
         return True
-    return request.method not in SAFE_METHODS and not g.get("writes_done")
+    return (
+        request.method not in SAFE_METHODS
+        and not g.get("writes_done")
+        and not g.get("reading_first")
+    )
+
+
+def read_first() -> None:
+    """Let this unsafe request read without holding the write lock, until `start_writing()`.
+
+    A busy page save spends most of its time reading and validating; holding SQLite's
+    single write lock all that time made concurrent saves wait for each other. The
+    caller must re-check under the lock whatever its writes depend on."""
+    g.reading_first = True
+
+
+def start_writing() -> None:
+    """End this request's read transaction: its next statement opens the write one."""
+    from .extensions import db
+
+    db.session.commit()
+    g.reading_first = False
+    g.writes_done = False
 
 
 def done_writing(_session) -> None:

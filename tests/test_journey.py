@@ -146,6 +146,30 @@ def test_a_stale_second_tab_does_not_erase_newer_answers(app, client):
     assert saved["legal_protocolo_karin"] == "si"
 
 
+def test_a_save_racing_a_submit_from_another_tab_writes_nothing(app, client):
+    """A page save reads without the write lock; if the assessment is submitted
+    before its write begins, the save must not change the locked answers."""
+    visitor = Visitor(client)
+    visitor.start()
+    visitor.submit({"legal_cotizaciones": "si"})
+    visitor.get(f"/es/a/{visitor.token}/s/legal-1")
+    armed = {"on": True}
+
+    def another_tab_submits(session):
+        if armed["on"]:  # the commit that ends the save's reads
+            armed["on"] = False
+            session.execute(sa.update(Assessment).values(submitted_at=sa.func.now()))
+
+    sa.event.listen(db.session, "before_commit", another_tab_submits)
+    try:
+        response = visitor.submit({"legal_cotizaciones": "no"}, follow=False)
+    finally:
+        sa.event.remove(db.session, "before_commit", another_tab_submits)
+    assert not armed["on"]
+    assert response.status_code == 302 and response.headers["Location"].endswith("/results")
+    assert answers_in_db(app)["legal_cotizaciones"] == "si"
+
+
 def test_expired_csrf_token_keeps_the_choices_and_saves_nothing(app, client):
     visitor = Visitor(client)
     visitor.start()

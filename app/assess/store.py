@@ -80,50 +80,58 @@ def load_values(assessment: Assessment, questionnaire) -> tuple[dict, dict]:
     return profile, answers
 
 
-def _insert(table):
+def _upsert(table, key: list[str], updated: list[str]):
+    """INSERT ... ON CONFLICT (key) DO UPDATE SET updated columns, for executemany."""
     dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=key, set_={c: statement.excluded[c] for c in updated}
+    )
 
 
-def save_changes(assessment: Assessment, changes: dict) -> None:
+def save_changes(assessment_id: int, changes: dict) -> None:
     """Upsert changed answers and delete cleared ones, in the caller's transaction."""
     now = utcnow()
     rows = [
-        {"assessment_id": assessment.id, "question_id": q, "value": _encode(v), "updated_at": now}
+        {"assessment_id": assessment_id, "question_id": q, "value": _encode(v), "updated_at": now}
         for q, v in changes.items()
         if v is not None
     ]
     if rows:
-        statement = _insert(Answer).values(rows)
-        db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["assessment_id", "question_id"],
-                set_={
-                    "value": statement.excluded.value,
-                    "updated_at": statement.excluded.updated_at,
-                },
-            )
+        upsert = _upsert(
+            Answer.__table__, ["assessment_id", "question_id"], ["value", "updated_at"]
         )
+        db.session.execute(upsert, rows)
     cleared = [q for q, v in changes.items() if v is None]
     if cleared:
         db.session.execute(
             sa.delete(Answer).where(
-                Answer.assessment_id == assessment.id, Answer.question_id.in_(cleared)
+                Answer.assessment_id == assessment_id, Answer.question_id.in_(cleared)
             )
         )
-    assessment.updated_at = now
 
 
-def mark_saved(assessment: Assessment, section_id: str) -> None:
-    statement = _insert(SavedSection).values(
-        assessment_id=assessment.id, section_id=section_id, saved_at=utcnow()
-    )
+def mark_saved(assessment_id: int, section_id: str) -> None:
+    upsert = _upsert(SavedSection.__table__, ["assessment_id", "section_id"], ["saved_at"])
     db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["assessment_id", "section_id"],
-            set_={"saved_at": statement.excluded.saved_at},
-        )
+        upsert, {"assessment_id": assessment_id, "section_id": section_id, "saved_at": utcnow()}
     )
+
+
+def save_page(assessment_id: int, section_id: str, changes: dict) -> bool:
+    """Write one page's changes, unless the assessment was submitted meanwhile (False).
+
+    The first statement takes the write lock, so the check and the writes are atomic."""
+    still_open = db.session.execute(
+        sa.update(Assessment)
+        .where(Assessment.id == assessment_id, Assessment.submitted_at.is_(None))
+        .values(updated_at=utcnow())
+    )
+    if still_open.rowcount != 1:
+        return False
+    save_changes(assessment_id, changes)
+    mark_saved(assessment_id, section_id)
+    return True
 
 
 def saved_sections(assessment: Assessment) -> set[str]:

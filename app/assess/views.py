@@ -18,6 +18,8 @@ from sqlalchemy.exc import OperationalError
 
 from .. import default_questionnaire
 from .. import questionnaires
+from ..database import read_first
+from ..database import start_writing
 from ..engine import score
 from ..engine.calculators import CalculatorError
 from ..engine.calculators import art20
@@ -60,8 +62,8 @@ def new():
     assessment, token = Assessment.start(questionnaire, current_language())
     db.session.add(assessment)
     db.session.flush()
-    store.save_changes(assessment, {k: v for k, v in values.items() if v is not None})
-    store.mark_saved(assessment, profile.id)
+    store.save_changes(assessment.id, {k: v for k, v in values.items() if v is not None})
+    store.mark_saved(assessment.id, profile.id)
     db.session.commit()
     log.info(
         "Assessment %s started (%s v%s)", assessment.id, questionnaire.id, questionnaire.version
@@ -90,10 +92,11 @@ def resume(token):
 
 @bp.route("/<token>/s/<section_id>", methods=["GET", "POST"])
 def section(token, section_id):
+    if request.method == "POST":
+        read_first()  # reading and validating need no lock; the save below takes it briefly
     assessment = store.find(token)
     if assessment.submitted_at:
-        flash(_("This assessment was already submitted. Start a new one to change answers."))
-        return redirect(url_for("assess.results", token=token))
+        return already_submitted(token)
     questionnaire = store.questionnaire_of(assessment)
     step = questionnaire.section_by_id.get(section_id)
     if step is None:
@@ -106,14 +109,18 @@ def section(token, section_id):
 
     action = request.form.get("action", "next")
     form, values = validated_form(questionnaire, journey, step)
-    preview = journey.with_values(values)
     if action == "calculate":
+        preview = journey.with_values(values)
         return render_step(questionnaire, preview, step, token, form=form, calculator=calculate())
     if form.errors:
+        preview = journey.with_values(values)
         return render_step(questionnaire, preview, step, token, form=form, status=422)
     changes = changed_values(candidates(journey, step), form)
-    store.save_changes(assessment, changes)
-    store.mark_saved(assessment, step.id)
+    assessment_id = assessment.id
+    start_writing()
+    if not store.save_page(assessment_id, step.id, changes):
+        db.session.rollback()  # submitted from another tab since this page was read
+        return already_submitted(token)
     db.session.commit()
     updated = journey.with_values(changes)  # what is now stored, without reading it again
     if newly_shown_unanswered(updated, step):
@@ -122,6 +129,11 @@ def section(token, section_id):
     if action == "back":
         return redirect(previous_url(token, updated, step))
     return redirect(next_url(token, updated, step))
+
+
+def already_submitted(token):
+    flash(_("This assessment was already submitted. Start a new one to change answers."))
+    return redirect(url_for("assess.results", token=token))
 
 
 def candidates(journey, step):
@@ -412,7 +424,7 @@ def reassess(token):
     assessment, new_token = Assessment.start(questionnaire, current_language(), previous)
     db.session.add(assessment)
     db.session.flush()
-    store.save_changes(assessment, store.valid_copy(questionnaire, profile | answers))
+    store.save_changes(assessment.id, store.valid_copy(questionnaire, profile | answers))
     db.session.commit()
     log.info("Assessment %s re-assesses %s", assessment.id, previous.id)
     flash(

@@ -141,18 +141,26 @@ def test_lock_taken_right_after_the_commit_does_not_report_a_failed_save(databas
     visitor = Visitor(app.test_client())
     visitor.start()
     holder = sqlite3.connect(database_file, isolation_level=None, timeout=5)
-    armed = {"on": True}
+    armed = {"on": True, "wrote": False}
+
+    def note_answer_writes(_connection, _cursor, statement, *_args):
+        armed["wrote"] = armed["wrote"] or statement.startswith("INSERT INTO answers")
 
     def another_writer_gets_the_lock(_session):
-        if armed["on"]:
+        # The commit that saved the answers (not the one that ended the page's reads).
+        if armed["on"] and armed["wrote"]:
             armed["on"] = False
             holder.execute("BEGIN IMMEDIATE")
 
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note_answer_writes)
     event.listen(Session, "after_commit", another_writer_gets_the_lock)
     try:
         response = visitor.submit({"legal_cotizaciones": "parcial"}, follow=False)
     finally:
         event.remove(Session, "after_commit", another_writer_gets_the_lock)
+        event.remove(engine, "before_cursor_execute", note_answer_writes)
         if holder.in_transaction:
             holder.execute("ROLLBACK")
         holder.close()
