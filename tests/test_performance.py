@@ -47,6 +47,48 @@ def test_section_page_is_light(client):
     assert not re.search(r'(?:href|src)="https?://', visitor.page)  # no third-party requests
 
 
+def checked(page, question_id):
+    return re.findall(rf'name="{question_id}" value="([^"]+)" checked', page)
+
+
+def test_shared_question_widgets_show_each_visitors_own_state(app):
+    """Question widgets are rendered once per state and language, then reused."""
+    first, second = Visitor(app.test_client()), Visitor(app.test_client())
+    for visitor, answer in ((first, "si"), (second, "no")):
+        visitor.start()
+        step = visitor.url
+        visitor.submit({"legal_cotizaciones": answer})
+        visitor.get(step)
+    first.get(first.url)
+    assert checked(first.page, "legal_cotizaciones") == ["si"]
+    assert checked(second.page, "legal_cotizaciones") == ["no"]
+    # The same state in another language is another widget.
+    spanish = first.page
+    first.get(first.url.replace("/es/", "/ht/"))
+    assert checked(first.page, "legal_cotizaciones") == ["si"]
+    assert "¿Paga a tiempo las cotizaciones" in spanish
+    assert "¿Paga a tiempo las cotizaciones" not in first.page
+    # An error is shown once, not kept for the next visitor of that state.
+    response = second.client.post(
+        second.url,
+        data={"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', second.page)[1]}
+        | {"action": "next", "legal_cotizaciones": "not-an-option"},
+    )
+    assert response.status_code == 422 and "error-message" in response.get_data(as_text=True)
+    assert "error-message" not in second.get(second.url).get_data(as_text=True)
+
+
+def test_results_report_follows_the_language(client):
+    visitor = Visitor(client)
+    visitor.start()
+    visitor.answer_all(best)
+    visitor.submit()
+    assert "Score by area" not in visitor.page
+    haitian = client.get(visitor.url.replace("/es/", "/ht/")).get_data(as_text=True)
+    assert "Pwen pou chak domèn" in haitian
+    assert "Puntaje por área" not in haitian and "Pwen pou chak domèn" not in visitor.page
+
+
 class QueryCounter:
     def __init__(self, app):
         self.count = 0

@@ -14,10 +14,12 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy.exc import OperationalError
 
 from .. import default_questionnaire
 from .. import questionnaires
+from ..cache import BoundedCache
 from ..database import read_first
 from ..database import start_writing
 from ..engine import score
@@ -38,6 +40,7 @@ from .widgets import question_widget
 
 log = logging.getLogger(__name__)
 
+BENCHMARK_FRESH_SECONDS = 10
 CALCULATOR_FIELDS = ("total", "specialists", "foreign", "chilean_family", "resident_5_years")
 
 
@@ -348,7 +351,7 @@ def results_context(token):
     assessment, questionnaire, journey, result = submitted_result(token)
     if result is None:
         return None
-    return {
+    context = {
         "assessment": assessment,
         "questionnaire": questionnaire,
         "content": content_for(questionnaire),
@@ -359,6 +362,30 @@ def results_context(token):
         "plan": action_plan(result),
         "benchmark": campaign_benchmark(assessment),
     }
+    return context | {"report": rendered_report(context)}
+
+
+# Reports of about 15 KB: the most recent few hundred visits, in each language.
+_REPORTS = BoundedCache(256)
+
+
+def rendered_report(context):
+    """The report of a submitted assessment only changes with the language and the
+    campaign medians beside it, so it is rendered once per process for each."""
+    assessment = context["assessment"]
+    key = (
+        context["questionnaire"].sha256,
+        assessment.id,
+        assessment.submitted_at,
+        current_language(),
+        assessment.previous_id if context["previous"] else None,
+        repr(context["benchmark"]),
+    )
+    report = _REPORTS.get(key)
+    if report is None:
+        report = Markup(render_template("assess/_report.html", **context))  # noqa: S704 (autoescaped template)
+        _REPORTS.put(key, report)
+    return report
 
 
 def campaign_benchmark(assessment):
@@ -367,7 +394,9 @@ def campaign_benchmark(assessment):
         return None
     from ..associations.aggregates import campaign_summary
 
-    summary = campaign_summary(assessment.campaign_id)
+    # Members of a campaign the size of a country's trade association open their
+    # results in bursts: medians up to a few seconds old are as good beside them.
+    summary = campaign_summary(assessment.campaign_id, fresh_for=BENCHMARK_FRESH_SECONDS)
     if not summary.enough:
         return None
     medians = {d: stats[1] for d, stats in summary.dimensions.items()}

@@ -4,6 +4,7 @@ looping over rows in Python. Nothing is shown below MIN_GROUP_SIZE results
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -118,11 +119,17 @@ def _most_common(counts: dict, limit: int) -> list[tuple[str, int]]:
 _SUMMARIES = BoundedCache(256)
 
 
-def cached_summary(name: str, *conditions) -> Summary:
+def cached_summary(name: str, *conditions, fresh_for: float = 0) -> Summary:
     """`summarize`, recomputed only when the matching assessments changed.
 
     The signature (started, submitted, latest submission, sum of submitted ids)
-    costs one indexed query; results never change once submitted."""
+    costs one indexed query, which grows with the campaign; results never change
+    once submitted. A summary checked less than `fresh_for` seconds ago is used
+    without asking again."""
+    hit = _SUMMARIES.get(name)
+    now = time.monotonic()
+    if hit and now - hit[2] < fresh_for:
+        return hit[1]
     signature = tuple(
         db.session.execute(
             sa.select(
@@ -133,16 +140,15 @@ def cached_summary(name: str, *conditions) -> Summary:
             ).where(*conditions)
         ).one()
     )
-    hit = _SUMMARIES.get(name)
-    if hit and hit[0] == signature:
-        return hit[1]
-    summary = summarize(*conditions)
-    _SUMMARIES.put(name, (signature, summary))
+    summary = hit[1] if hit and hit[0] == signature else summarize(*conditions)
+    _SUMMARIES.put(name, (signature, summary, now))
     return summary
 
 
-def campaign_summary(campaign_id: int) -> Summary:
-    return cached_summary(f"campaign:{campaign_id}", Assessment.campaign_id == campaign_id)
+def campaign_summary(campaign_id: int, fresh_for: float = 0) -> Summary:
+    return cached_summary(
+        f"campaign:{campaign_id}", Assessment.campaign_id == campaign_id, fresh_for=fresh_for
+    )
 
 
 def completed_count(*conditions) -> int:
