@@ -12,7 +12,7 @@ Needs `wrk` (HTTP load generator, not a Python package). On Debian/Ubuntu:
 
 Without it the script stops at once with a message saying so.
 
-What one run does (9 x (duration + 1) seconds of load, the drains between
+What one run does (11 x (duration + 1) seconds of load, the drains between
 runs, and the seeding: about 3 minutes on SQLite, 4 on PostgreSQL, at the default):
 1. Seeds a database -- a fresh SQLite file, or a fresh PostgreSQL schema
    (`bench_<random>`, via `?options=-csearch_path%3D<schema>`) dropped at the
@@ -23,9 +23,11 @@ runs, and the seeding: about 3 minutes on SQLite, 4 on PostgreSQL, at the defaul
 2. Starts gunicorn (2 sync workers, 127.0.0.1, a free port) on `wsgi:app`
    with DATABASE_URL and SECRET_KEY in the environment, and times the cold
    start (launch -> first 200 on /healthz). Starts the same gunicorn on the
-   bare Flask app of bench/hello.py: the ceiling.
+   bare Flask app of bench/hello.py: the ceiling; and on bench/floor.py: the
+   app sending a constant copy of the section page, without and with one token
+   lookup (the floor under every assessment page).
 3. Runs `wrk -t2 -c16 -d<duration>s --latency` (after a 1 s warm-up) on:
-   hello, the landing page, a section page (GET), saving that section (POST
+   hello, the two floor routes, the landing page, a section page (GET), saving that section (POST
    with the session cookie and CSRF token fetched beforehand; a Lua script
    alternates two answer sets so every save writes), the results page (a
    lone assessment, and a campaign member, whose page shows campaign
@@ -767,6 +769,17 @@ def measure(args, url, secret, folder, servers) -> int:
     expect(status, 200, "section page", body)
     visitor_cookie = session_cookie(headers)
     token = CSRF.search(body.decode()).group(1)
+    floor_page = folder / "floor-page.html"
+    floor_page.write_bytes(body)
+    floor = Server(
+        "floor",
+        "bench.floor:app",
+        free_port(),
+        env | {"BENCH_FLOOR_PAGE": str(floor_page)},
+        folder / "floor.log",
+    )
+    servers.append(floor)
+    floor.start("/es/bench-floor/")
     bodies = [urlencode([("csrf_token", token), *pairs]) for pairs in data.save_values]
     for number, form in enumerate(bodies, 1):  # each post must save and move on
         status, headers, body = fetch(
@@ -802,6 +815,8 @@ def measure(args, url, secret, folder, servers) -> int:
     cookie = {"Cookie": association_cookie}
     plan = [  # (name, kind for the targets, server, path, options)
         ("hello (ceiling)", "ceiling", hello, "/", wrk),
+        ("floor: app, constant page", "", floor, "/es/bench-floor/", wrk),
+        ("floor: + token lookup", "", floor, f"/es/bench-floor/{data.answered}", wrk),
         ("landing /es/", "landing", app, "/es/", wrk),
         ("section GET", "section", app, section_path, wrk),
         (
@@ -847,6 +862,11 @@ def measure(args, url, secret, folder, servers) -> int:
         f"runs {load_before}, after {loadavg()}: other processes skew the numbers)"
     )
     print_table(runs, ceiling)
+    print(
+        "floor rows (bench/floor.py): the app with all its hooks sending a constant copy of "
+        "the section page\n(gzipped like the real one), then the same after one token lookup: "
+        "no assessment page can be faster."
+    )
 
     print()
     total = html_bytes + sum(size for _, size in assets)
