@@ -1,9 +1,11 @@
-"""A small, thread-safe cache that forgets its least recently used entries."""
+"""Small, thread-safe caches that forget their least recently used entries."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+
+from flask import current_app
 
 MISSING = object()
 
@@ -28,3 +30,28 @@ class BoundedCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+
+
+class AppCache:
+    """A BoundedCache for each application instance.
+
+    A cache shared by the whole process would hand one app's figures to another
+    (the tests, and tools like the benchmarks, run several apps on different
+    databases in one process). Use inside an application context."""
+
+    def __init__(self, name: str, size: int):
+        self.name = name
+        self.size = size
+
+    def _cache(self) -> BoundedCache:
+        caches = current_app.extensions.setdefault("caches", {})
+        cache = caches.get(self.name)
+        if cache is None:
+            cache = caches.setdefault(self.name, BoundedCache(self.size))
+        return cache
+
+    def get(self, key, default=None):
+        return self._cache().get(key, default)
+
+    def put(self, key, value) -> None:
+        self._cache().put(key, value)

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
 from .. import questionnaires
-from ..cache import BoundedCache
+from ..cache import AppCache
 from ..engine import score
 from ..engine.scoring import ANSWERED
 from ..engine.scoring import NOT_APPLICABLE_STATE
@@ -192,7 +192,7 @@ def journey_for(assessment: Assessment, questionnaire) -> Journey:
     return Journey(questionnaire, profile, answers)
 
 
-_RESULTS = BoundedCache(512)
+_RESULTS = AppCache("locked results", 512)
 
 
 def locked_result(assessment: Assessment, questionnaire):

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from .. import default_questionnaire
 from .. import questionnaires
-from ..cache import BoundedCache
+from ..cache import AppCache
 from ..database import read_first
 from ..database import start_writing
 from ..engine import score
@@ -366,7 +366,7 @@ def results_context(token):
 
 
 # Reports of about 15 KB: the most recent few hundred visits, in each language.
-_REPORTS = BoundedCache(256)
+_REPORTS = AppCache("results reports", 256)
 
 
 def rendered_report(context):

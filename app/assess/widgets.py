@@ -4,12 +4,12 @@ language, question, state) is rendered once per process."""
 
 from __future__ import annotations
 
-from ..cache import BoundedCache
+from ..cache import AppCache
 from .forms import ORIGINAL_PREFIX
 
 # A few thousand widgets of 1-2 KB: every state of every choice question in three
 # languages, plus the most recent numbers.
-_WIDGETS = BoundedCache(4096)
+_WIDGETS = AppCache("question widgets", 4096)
 
 
 def question_widget(render, question, form, content, calculator, calculator_fields):

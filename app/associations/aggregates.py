@@ -10,7 +10,7 @@ from dataclasses import field
 
 import sqlalchemy as sa
 
-from ..cache import BoundedCache
+from ..cache import AppCache
 from ..extensions import db
 from ..models import Assessment
 from ..models import ResultItem
@@ -116,7 +116,7 @@ def _most_common(counts: dict, limit: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-_SUMMARIES = BoundedCache(256)
+_SUMMARIES = AppCache("summaries", 256)
 
 
 def cached_summary(name: str, *conditions, fresh_for: float = 0) -> Summary:
