@@ -30,13 +30,15 @@ log = logging.getLogger(__name__)
 MAX_TOKEN_LENGTH = 64
 
 
+# Built once: every assessment page starts with this query.
+_BY_TOKEN_HASH = sa.select(Assessment).where(Assessment.token_hash == sa.bindparam("token_hash"))
+
+
 def find(token: str) -> Assessment:
     """The assessment behind a token; the same 404 for every unknown token."""
     if len(token) > MAX_TOKEN_LENGTH:
         abort(404)
-    assessment = db.session.scalar(
-        sa.select(Assessment).where(Assessment.token_hash == hash_token(token))
-    )
+    assessment = db.session.scalar(_BY_TOKEN_HASH, {"token_hash": hash_token(token)})
     if assessment is None:
         abort(404)
     return assessment
