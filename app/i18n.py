@@ -125,6 +125,12 @@ class Content:
         if lang != questionnaire.language:
             self.catalog = _content_catalog(directory, lang)
 
+    @property
+    def key(self) -> tuple:
+        """What the text depends on: the questionnaire version, its exact file, the language."""
+        questionnaire = self.questionnaire
+        return (questionnaire.id, questionnaire.version, questionnaire.sha256, self.lang)
+
     def _text(self, context: str, text: str) -> str:
         if not text or self.catalog is None:
             return text

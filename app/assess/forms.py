@@ -128,9 +128,7 @@ def section_form(questions, content, original: dict, formdata=None):
     `original` holds the values shown when the page was rendered; posting
     them back lets the save skip answers this page did not change."""
 
-    questionnaire = content.questionnaire
-    key = (questionnaire.id, questionnaire.version, questionnaire.sha256, content.lang)
-    form_class = _form_class((*key, tuple(q.id for q in questions)), questions, content)
+    form_class = _form_class((*content.key, tuple(q.id for q in questions)), questions, content)
     if formdata is not None:
         form = form_class(formdata=formdata)
     else:

@@ -23,12 +23,8 @@ def question_widget(render, question, form, content, calculator, calculator_fiel
     if question.type == "text" or field.errors or calculator is not None:
         # Free text may be personal; errors and calculator results are one-off states.
         return rendered()
-    questionnaire = content.questionnaire
     key = (
-        questionnaire.id,
-        questionnaire.version,
-        questionnaire.sha256,
-        content.lang,
+        *content.key,
         question.id,
         tuple(field.raw_data or ()),
         repr(field.data),
