@@ -51,8 +51,8 @@ def create_app(config: dict | None = None) -> Flask:
     init_questionnaires(app)
 
     from . import cli
-    from . import main
-    from . import performance
+    from . import pages
+    from . import compression
     from . import security
     from .admin import bp as admin_bp
     from .assess import bp as assess_bp
@@ -60,8 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .associations import join_bp
 
     security.init_app(app)
-    performance.init_app(app)
-    main.init_app(app)
+    compression.init_app(app)
+    pages.init_app(app)
     init_accounts(app)
     app.register_blueprint(assess_bp)
     app.register_blueprint(associations_bp)

@@ -29,7 +29,7 @@ questionnaire_cli = AppGroup("questionnaire", help="List, check, export and scor
 
 
 def init_app(app: Flask) -> None:
-    from .translations import translations_cli
+    from .catalogs import translations_cli
 
     app.cli.add_command(questionnaire_cli)
     app.cli.add_command(translations_cli)

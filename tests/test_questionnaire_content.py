@@ -15,8 +15,8 @@ from app.engine.model import CHOICE_TYPES
 from app.engine.scoring import HIDDEN_BY_PROFILE
 from app.engine.scoring import walk
 from app.engine.texts import texts
-from app.translations import PLACEHOLDER
-from app.translations import TAG
+from app.catalogs import PLACEHOLDER
+from app.catalogs import TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ("ht", "en")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel.messages.catalog import Catalog
 
-from app.translations import check_catalog
+from app.catalogs import check_catalog
 
 
 def catalogs(*entries, plural=False):
@@ -69,7 +69,7 @@ def test_lazy_form_strings_are_extracted(tmp_path):
     the catalog, or Haitian Creole pages would show them in English."""
     from babel.messages.pofile import read_po
 
-    from app.translations import extract
+    from app.catalogs import extract
 
     extract("messages", tmp_path / "messages.pot")
     with (tmp_path / "messages.pot").open("rb") as handle:

@@ -28,7 +28,7 @@ from ..engine.calculators import art20
 from ..extensions import db
 from ..i18n import content_for
 from ..i18n import current_language
-from ..main import render_error
+from ..pages import render_error
 from ..models import Assessment
 from . import bp
 from . import store
@@ -488,7 +488,7 @@ def delete(token):
     db.session.commit()
     log.info("Assessment %s deleted by its owner", assessment.id)
     flash(_("Your assessment and all its answers were deleted."), "success")
-    return redirect(url_for("main.landing"))
+    return redirect(url_for("pages.landing"))
 
 
 @bp.context_processor

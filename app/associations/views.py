@@ -124,7 +124,7 @@ def logout():
         accounts.end_sessions(user)
         db.session.commit()
     flash(_("You have logged out."), "success")
-    return redirect(url_for("main.landing"))
+    return redirect(url_for("pages.landing"))
 
 
 @bp.route("/register", methods=["GET", "POST"])

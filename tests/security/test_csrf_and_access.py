@@ -9,7 +9,7 @@ from tests.associations import login
 from tests.security.conftest import all_rules
 
 PUBLIC_ENDPOINTS = {
-    "static", "main.root", "main.landing", "main.healthz", "main.privacy", "main.paper",
+    "static", "pages.root", "pages.landing", "pages.healthz", "pages.privacy", "pages.paper",
     "assess.new", "assess.resume", "assess.section", "assess.review", "assess.results",
     "assess.results_pdf", "assess.reassess", "assess.card", "assess.delete", "assess.sharing",
     "join.join", "associations.login", "associations.logout", "associations.register",

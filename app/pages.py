@@ -26,20 +26,20 @@ from werkzeug.exceptions import SecurityError
 
 from . import default_questionnaire
 from . import i18n
-from . import text
+from . import markdown
 from .extensions import db
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("main", __name__)
+bp = Blueprint("pages", __name__)
 
 
 def init_app(app: Flask) -> None:
     app.url_value_preprocessor(pull_language)
     app.url_defaults(add_language)
     app.context_processor(template_helpers)
-    app.add_template_filter(text.markdown, "md")
-    app.add_template_filter(text.inline, "inline")
+    app.add_template_filter(markdown.markdown, "md")
+    app.add_template_filter(markdown.inline, "inline")
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(OperationalError, database_unavailable)
@@ -76,16 +76,16 @@ def switch_language_url(lang: str) -> str:
     """The same page in another language."""
     if g.get("error_page"):
         # An error page never echoes the URL (a mistyped token must not show up in it).
-        return url_for("main.landing", lang=lang)
+        return url_for("pages.landing", lang=lang)
     if request.endpoint and request.url_rule and "lang" in request.url_rule.arguments:
         return url_for(request.endpoint, **dict(request.view_args or {}), lang=lang)
-    return url_for("main.landing", lang=lang)
+    return url_for("pages.landing", lang=lang)
 
 
 @bp.get("/")
 def root():
     return redirect(
-        url_for("main.landing", lang=i18n.best_language(current_app.config["LANGUAGES"]))
+        url_for("pages.landing", lang=i18n.best_language(current_app.config["LANGUAGES"]))
     )
 
 
