@@ -51,8 +51,8 @@ def create_app(config: dict | None = None) -> Flask:
     init_questionnaires(app)
 
     from . import cli
-    from . import pages
     from . import compression
+    from . import pages
     from . import security
     from .admin import bp as admin_bp
     from .assess import bp as assess_bp

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from app.catalogs import PLACEHOLDER
+from app.catalogs import TAG
 from app.engine import load_directory
 from app.engine import score
 from app.engine.model import CHOICE_TYPES
 from app.engine.scoring import HIDDEN_BY_PROFILE
 from app.engine.scoring import walk
 from app.engine.texts import texts
-from app.catalogs import PLACEHOLDER
-from app.catalogs import TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ("ht", "en")

@@ -28,8 +28,8 @@ from ..engine.calculators import art20
 from ..extensions import db
 from ..i18n import content_for
 from ..i18n import current_language
-from ..pages import render_error
 from ..models import Assessment
+from ..pages import render_error
 from . import bp
 from . import store
 from .forms import ORIGINAL_PREFIX
