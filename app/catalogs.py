@@ -7,6 +7,7 @@ language except a domain's source language needs a complete catalog.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import tempfile
@@ -52,16 +53,21 @@ def _run_babel(*args: str) -> None:
 
 def extract(domain: str, output: Path) -> None:
     _, sources = DOMAINS[domain]
-    _run_babel(
-        "extract",
-        "-F",
-        str(PROJECT_ROOT / "pyproject.toml"),
-        *EXTRACT_FLAGS,
-        *DOMAIN_FLAGS[domain],
-        "-o",
-        str(output),
-        str(PROJECT_ROOT / sources),
-    )
+    output = Path(output).resolve()
+    # pybabel writes each location as the path it was given joined with the file's
+    # path below it: run from the project root with a relative path, so catalogs say
+    # `questionnaires/<id>/v1.yaml:123` on every machine.
+    with contextlib.chdir(PROJECT_ROOT):
+        _run_babel(
+            "extract",
+            "-F",
+            "pyproject.toml",
+            *EXTRACT_FLAGS,
+            *DOMAIN_FLAGS[domain],
+            "-o",
+            str(output),
+            sources,
+        )
 
 
 def _read(path: Path):
@@ -197,7 +203,9 @@ def update_command():
                 continue
             common = ["-D", domain, "-l", lang, "-i", str(pot), "-d", str(directory), "--no-wrap"]
             if catalog_path(lang, domain).exists():
-                _run_babel("update", *common, "--no-fuzzy-matching", "--ignore-obsolete")
+                # Keep each catalog's header date, so an update with nothing new is no diff.
+                flags = ["--no-fuzzy-matching", "--ignore-obsolete", "--ignore-pot-creation-date"]
+                _run_babel("update", *common, *flags)
             else:
                 _run_babel("init", *common)
         click.echo(f"updated {domain}")

@@ -76,3 +76,50 @@ def test_lazy_form_strings_are_extracted(tmp_path):
         ids = {m.id for m in read_po(handle)}
     assert "Choose one of the options." in ids
     assert "Name of the trade association" in ids
+
+
+def catalog_files(pattern="*"):
+    from app.config import PROJECT_ROOT
+
+    directory = PROJECT_ROOT / "translations"
+    return [*directory.glob(f"{pattern}.pot"), *directory.glob(f"*/LC_MESSAGES/{pattern}.po")]
+
+
+def read_catalog(path):
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        return read_po(handle, abort_invalid=False)
+
+
+def test_catalog_locations_are_relative_to_the_repository():
+    """A location names a file of this repository, never one machine's path."""
+    from app.config import PROJECT_ROOT
+
+    for path in catalog_files():
+        for message in read_catalog(path):
+            for filename, _line in message.locations:
+                assert not filename.startswith("/") and ":" not in filename, (path, filename)
+                assert (PROJECT_ROOT / filename).is_file(), (path, filename)
+
+
+def test_questionnaire_locations_point_at_their_text():
+    """A translator following `#: questionnaires/<id>/v1.yaml:123` finds the text there."""
+    from app.config import PROJECT_ROOT
+
+    paths = catalog_files("questionnaires")
+    assert len(paths) >= 2
+    sources = {}
+    for path in paths:
+        for message in read_catalog(path):
+            if not message.id:
+                continue
+            assert message.locations, (path, message.context)
+            for filename, line in message.locations:
+                if filename not in sources:
+                    sources[filename] = (PROJECT_ROOT / filename).read_text("utf-8").splitlines()
+                lines = sources[filename]
+                start = " ".join(message.id.split()[:3])
+                assert 1 <= line <= len(lines) and start in lines[line - 1], (
+                    f"{path.name}: {message.context} is not at {filename}:{line}"
+                )
