@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask import abort
 from flask import current_app
 
 from . import config as settings
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import compression
     from . import pages
     from . import security
+    from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .assess import bp as assess_bp
     from .associations import bp as associations_bp
@@ -64,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     pages.init_app(app)
     init_accounts(app)
     app.register_blueprint(assess_bp)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(associations_bp)
     app.register_blueprint(join_bp)
     app.register_blueprint(admin_bp)
@@ -101,7 +104,7 @@ def init_database(app: Flask) -> None:
 
 def init_accounts(app: Flask) -> None:
     login_manager.init_app(app)
-    login_manager.login_view = "associations.login"
+    login_manager.login_view = "accounts.login"
     limiter.init_app(app)
 
 
@@ -122,9 +125,23 @@ def questionnaires():
 
 def default_questionnaire():
     """The newest version of the questionnaire the start page offers (404 if not loaded)."""
-    from flask import abort
-
     questionnaire = questionnaires().get(current_app.config["QUESTIONNAIRE"])
     if questionnaire is None:
+        abort(404)
+    return questionnaire
+
+
+def pinned_questionnaire(record):
+    """The questionnaire version an assessment or a campaign is pinned to; 404 when that
+    version is no longer loaded (its file was removed), logged for the operator."""
+    questionnaire = questionnaires().get(record.questionnaire_id, record.questionnaire_version)
+    if questionnaire is None:
+        current_app.logger.error(
+            "%s %s needs %s v%s, which is not loaded",
+            type(record).__name__,
+            record.id,
+            record.questionnaire_id,
+            record.questionnaire_version,
+        )
         abort(404)
     return questionnaire

@@ -1,16 +1,88 @@
-"""Small, thread-safe caches that forget their least recently used entries."""
+"""Every cache of the application, declared in one place.
+
+Each declaration names what its key is made of and why an entry can never be
+stale or belong to someone else. Two kinds:
+
+- `AppCache`: per application instance (tests and benchmarks run several apps on
+  different databases in one process), bounded, least recently used first out.
+- `memoized`: a pure function of its arguments, the same in every app (text in,
+  HTML out), bounded by functools.lru_cache.
+
+Nothing else in `app/` keeps data between requests (tests/test_cache.py checks).
+"""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from flask import current_app
 
-MISSING = object()
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class Declaration:
+    name: str
+    size: int  # entries, at most
+    key: str  # what the key is made of
+    why: str  # why an entry is never stale and never another visitor's
+
+
+# --- Per application ---------------------------------------------------------
+
+QUESTION_WIDGETS = Declaration(
+    "question widgets",
+    4096,  # every state of every choice question in three languages, ~1-2 KB each
+    key="questionnaire id, version and file sha256, language, question id, posted raw "
+    "data, parsed value, original value",
+    why="the HTML is a function of exactly these; the macro is imported without context, "
+    "so it cannot read the token or anything else (tests/test_cache.py proves it); free "
+    "text, errors and calculator results are never cached",
+)
+LOCKED_RESULTS = Declaration(
+    "locked results",
+    512,
+    key="assessment id, submitted_at",
+    why="a submitted assessment's answers never change; a deleted and re-created id has "
+    "another submitted_at",
+)
+RESULT_REPORTS = Declaration(
+    "results reports",
+    256,  # ~15 KB each: the most recent few hundred visits, in each language
+    key="questionnaire sha256, assessment id, submitted_at, language, previous assessment "
+    "id, campaign medians",
+    why="the report template reads only the result and these (tests/test_cache.py); the "
+    "token and CSRF token stay outside it, in the page around it",
+)
+CAMPAIGN_SUMMARIES = Declaration(
+    "campaign summaries",
+    256,
+    key="the SQL conditions with their parameters",
+    why="re-used only while the signature query (counts, latest submission, sum of ids) "
+    "is unchanged; submitted results never change",
+)
+FORM_CLASSES = Declaration(
+    "form classes",
+    512,
+    key="questionnaire id, version and file sha256, language, ids of the questions shown",
+    why="a class holds only field definitions from the questionnaire; each request makes "
+    "its own form instance with its own data",
+)
+LANDING_PAGES = Declaration(
+    "landing pages",
+    16,
+    key="language",
+    why="kept only for visitors with nothing personal (no login, no flashed message); "
+    "the page carries no token and no CSRF field",
+)
 
 
 class BoundedCache:
+    """A thread-safe mapping that forgets its least recently used entries."""
+
     def __init__(self, size: int):
         self.size = size
         self._entries: OrderedDict = OrderedDict()
@@ -18,8 +90,8 @@ class BoundedCache:
 
     def get(self, key, default=None):
         with self._lock:
-            value = self._entries.get(key, MISSING)
-            if value is MISSING:
+            value = self._entries.get(key, _ABSENT)
+            if value is _ABSENT:
                 return default
             self._entries.move_to_end(key)
             return value
@@ -33,21 +105,17 @@ class BoundedCache:
 
 
 class AppCache:
-    """A BoundedCache for each application instance.
+    """The BoundedCache of one declaration for the current application instance.
+    Use inside an application context."""
 
-    A cache shared by the whole process would hand one app's figures to another
-    (the tests, and tools like the benchmarks, run several apps on different
-    databases in one process). Use inside an application context."""
-
-    def __init__(self, name: str, size: int):
-        self.name = name
-        self.size = size
+    def __init__(self, declaration: Declaration):
+        self.declaration = declaration
 
     def _cache(self) -> BoundedCache:
         caches = current_app.extensions.setdefault("caches", {})
-        cache = caches.get(self.name)
+        cache = caches.get(self.declaration.name)
         if cache is None:
-            cache = caches.setdefault(self.name, BoundedCache(self.size))
+            cache = caches.setdefault(self.declaration.name, BoundedCache(self.declaration.size))
         return cache
 
     def get(self, key, default=None):
@@ -55,3 +123,67 @@ class AppCache:
 
     def put(self, key, value) -> None:
         self._cache().put(key, value)
+
+
+question_widgets = AppCache(QUESTION_WIDGETS)
+locked_results = AppCache(LOCKED_RESULTS)
+result_reports = AppCache(RESULT_REPORTS)
+campaign_summaries = AppCache(CAMPAIGN_SUMMARIES)
+form_classes = AppCache(FORM_CLASSES)
+landing_pages = AppCache(LANDING_PAGES)
+
+
+# --- Pure functions, per process ---------------------------------------------
+
+MARKDOWN = Declaration(
+    "questionnaire markdown",
+    8192,
+    key="the text",
+    why="a pure function of the text (questionnaire text is fixed while the app runs)",
+)
+CONTENT_CATALOGS = Declaration(
+    "questionnaire catalogs",
+    16,
+    key="translations directory, language",
+    why="compiled catalogs are read once at start-up; a changed catalog needs a restart, "
+    "as with every gettext catalog",
+)
+CONTENT_TEXTS = Declaration(
+    "translated questionnaire texts",
+    16384,
+    key="translations directory, language, msgctxt, source text",
+    why="a pure function of its key and of the catalog above",
+)
+SHARED_GZIP = Declaration(
+    "compressed shared responses",
+    64,
+    key="the response bytes",
+    why="a pure function of the bytes; only responses that are the same for every "
+    "visitor (static files, the landing page) are passed in",
+)
+DUMMY_PASSWORD_HASH = Declaration(
+    "dummy password hash",
+    1,
+    key="nothing",
+    why="a constant: the hash checked for unknown e-mails, so both paths take as long",
+)
+
+
+def memoized(declaration: Declaration):
+    """Decorate a pure function with the bounded memo its declaration describes."""
+    return functools.lru_cache(maxsize=declaration.size)
+
+
+DECLARATIONS = (
+    QUESTION_WIDGETS,
+    LOCKED_RESULTS,
+    RESULT_REPORTS,
+    CAMPAIGN_SUMMARIES,
+    FORM_CLASSES,
+    LANDING_PAGES,
+    MARKDOWN,
+    CONTENT_CATALOGS,
+    CONTENT_TEXTS,
+    SHARED_GZIP,
+    DUMMY_PASSWORD_HASH,
+)

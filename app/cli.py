@@ -175,10 +175,10 @@ users_cli = AppGroup("users", help="Manage programme staff accounts.")
 
 
 def _new_user(email: str, password: str, **fields):
-    from .associations.accounts import find_user
-    from .associations.accounts import hash_password
-    from .associations.forms import MAX_PASSWORD
-    from .associations.forms import MIN_PASSWORD
+    from .accounts.auth import find_user
+    from .accounts.auth import hash_password
+    from .accounts.forms import MAX_PASSWORD
+    from .accounts.forms import MIN_PASSWORD
     from .models import User
 
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:

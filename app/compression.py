@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask
 from flask import g
 from flask import request
+
+from .cache import SHARED_GZIP
+from .cache import memoized
 
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml")
 MIN_SIZE = 500  # bytes; below this gzip's header costs more than it saves
@@ -52,7 +54,7 @@ def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=6)
 
 
-_gzip_shared = lru_cache(maxsize=64)(_gzip)
+_gzip_shared = memoized(SHARED_GZIP)(_gzip)
 
 
 def compress(response):

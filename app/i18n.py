@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import date
 from datetime import datetime
-from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
@@ -26,6 +25,9 @@ from flask_babel import get_translations
 from jinja2.ext import _make_new_gettext
 from jinja2.ext import _make_new_ngettext
 
+from .cache import CONTENT_CATALOGS
+from .cache import CONTENT_TEXTS
+from .cache import memoized
 from .engine import texts
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,7 @@ def language_name(lang: str) -> str:
     return AUTONYMS.get(lang) or Locale.parse(lang).get_display_name(lang)
 
 
-@lru_cache(maxsize=16)
+@memoized(CONTENT_CATALOGS)
 def _content_catalog(directory: str, lang: str):
     translations = Translations.load(directory, [lang], domain="questionnaires")
     if isinstance(translations, NullTranslations) and not isinstance(translations, Translations):
@@ -108,9 +110,8 @@ def _content_catalog(directory: str, lang: str):
     return translations
 
 
-@lru_cache(maxsize=16384)
+@memoized(CONTENT_TEXTS)
 def _translated(directory: str, lang: str, context: str, text: str) -> str:
-    """Questionnaire text never changes while the app runs: look each one up once."""
     return _content_catalog(directory, lang).pgettext(context, text)
 
 

@@ -8,10 +8,12 @@ The text is escaped first, so only the tags made here can appear
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from markupsafe import Markup
 from markupsafe import escape
+
+from .cache import MARKDOWN
+from .cache import memoized
 
 LINK = re.compile(
     r"\[([^\]\n]{1,200})\]\((https?://[^\s)&<>\"']{1,500}(?:&amp;[^\s)&<>\"']{1,500})*)\)"
@@ -20,7 +22,7 @@ STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
 
 
-@lru_cache(maxsize=8192)  # questionnaire text is fixed: render each text once
+@memoized(MARKDOWN)
 def inline(text: str) -> Markup:
     html = str(escape(text))
     html = LINK.sub(r'<a href="\2" rel="noopener noreferrer">\1</a>', html)
@@ -29,7 +31,7 @@ def inline(text: str) -> Markup:
     return Markup(html)  # noqa: S704 (built from escaped text only)
 
 
-@lru_cache(maxsize=8192)
+@memoized(MARKDOWN)
 def markdown(text: str) -> Markup:
     """Paragraphs separated by blank lines; lines within a paragraph are joined."""
     if not text:

@@ -27,6 +27,7 @@ from werkzeug.exceptions import SecurityError
 from . import default_questionnaire
 from . import i18n
 from . import markdown
+from .cache import landing_pages
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -94,11 +95,11 @@ def landing():
     """The start page. The same for every anonymous visitor without messages, so it is
     rendered once per language and process: the page campaign links send crowds to."""
     personal = current_user.is_authenticated or session.get("_flashes")
-    cache = current_app.extensions.setdefault("landing_pages", {})
     lang = i18n.current_language()
-    if not personal and lang in cache:
+    page = None if personal else landing_pages.get(lang)
+    if page is not None:
         g.shared_page = True  # the same bytes for every visitor: compress them once
-        return cache[lang]
+        return page
     questionnaire = default_questionnaire()
     page = render_template(
         "landing.html",
@@ -107,7 +108,7 @@ def landing():
         retention_days=current_app.config["RETENTION_DAYS"],
     )
     if not personal:
-        cache[lang] = page
+        landing_pages.put(lang, page)
     return page
 
 

@@ -60,10 +60,8 @@ import sqlalchemy as sa  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.assess.store import _encode  # noqa: E402
-from app.assess.store import result_rows  # noqa: E402
 from app.engine import score  # noqa: E402
-from app.engine.scoring import ANSWERED  # noqa: E402
-from app.engine.scoring import NOT_APPLICABLE_STATE  # noqa: E402
+from app.engine.scoring import State  # noqa: E402
 from app.engine.scoring import normalize_all  # noqa: E402
 from app.engine.scoring import visible_profile  # noqa: E402
 from app.engine.scoring import walk  # noqa: E402
@@ -77,6 +75,7 @@ from app.models import User  # noqa: E402
 from app.models import hash_token  # noqa: E402
 from app.models import new_token  # noqa: E402
 from app.models import utcnow  # noqa: E402
+from app.reporting.result_rows import result_rows  # noqa: E402
 from bench.engine import random_answer  # noqa: E402
 
 EMAIL = "bench@gremio.example"
@@ -145,7 +144,7 @@ def describe(url: str) -> str:
 
 def seed_association(app) -> int:
     """One approved association with one user, and one campaign; returns the campaign id."""
-    from app.associations.accounts import hash_password
+    from app.accounts.auth import hash_password
 
     with app.app_context():
         questionnaire = app.extensions["questionnaires"].get(app.config["QUESTIONNAIRE"])
@@ -217,7 +216,7 @@ def answer_sets(questionnaire, count: int, rng) -> list[AnswerSet]:
         answers = {
             k: v
             for k, v in answers.items()
-            if outcomes[k].state in (ANSWERED, NOT_APPLICABLE_STATE)
+            if outcomes[k].state in (State.ANSWERED, State.NOT_APPLICABLE)
         }
         result = score(questionnaire, profile, answers)
         sets.append(

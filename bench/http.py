@@ -334,15 +334,15 @@ def save_values(app, token, section_id):
 
     Each post claims the other's answers as the values shown (`was-` fields),
     so every save really writes the page's answers (as the first save of a page does)."""
-    from app.assess import store
     from app.assess.forms import ORIGINAL_PREFIX
     from app.assess.forms import encode
+    from app.assess.loading import load_assessment
+    from app.engine.journey import Journey
     from app.engine.model import CHOICE_TYPES
 
     with app.test_request_context():
-        assessment = store.find(token)
-        questionnaire = store.questionnaire_of(assessment)
-        journey = store.journey_for(assessment, questionnaire)
+        loaded = load_assessment(token)
+        questionnaire, journey = loaded.questionnaire, loaded.journey
         step = questionnaire.section_by_id[section_id]
         questions = journey.questions(step)
         shown = [q.id for q in questions]
@@ -355,7 +355,7 @@ def save_values(app, token, section_id):
                 if option.value == first[question.id]:
                     continue
                 trial = dict(journey.answers) | second | {question.id: option.value}
-                trial_journey = store.Journey(questionnaire, journey.profile, trial)
+                trial_journey = Journey(questionnaire, journey.profile, trial)
                 if [q.id for q in trial_journey.questions(step)] == shown:
                     second[question.id] = option.value
                     break

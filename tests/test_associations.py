@@ -10,12 +10,12 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from app.assess.views import BENCHMARK_FRESH_SECONDS
-from app.associations import aggregates
 from app.extensions import db
 from app.models import Assessment
 from app.models import PasswordReset
 from app.models import User
+from app.reporting import aggregates
+from app.reporting.benchmark import BENCHMARK_FRESH_SECONDS
 from tests.associations import PASSWORD
 from tests.associations import add_members
 from tests.associations import create_association

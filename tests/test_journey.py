@@ -34,7 +34,7 @@ def test_complete_journey_with_best_answers(client, lang):
     assert "Section 2 of" in visitor.page or "2" in visitor.page
     visitor.answer_all(best)
     assert visitor.url.endswith("/review")
-    assert "tag-missing" not in visitor.page  # optional questions left empty are not flagged
+    assert "tag-bad" not in visitor.page  # optional questions left empty are not flagged
     visitor.submit()
     assert visitor.url.endswith("/results")
     assert f'<html lang="{lang}">' in visitor.page

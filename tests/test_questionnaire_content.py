@@ -14,7 +14,7 @@ from app.catalogs import TAG
 from app.engine import load_directory
 from app.engine import score
 from app.engine.model import CHOICE_TYPES
-from app.engine.scoring import HIDDEN_BY_PROFILE
+from app.engine.scoring import State
 from app.engine.scoring import walk
 from app.engine.texts import texts
 
@@ -61,7 +61,7 @@ def test_every_question_applies_to_some_organisation(questionnaire):
     reachable = set()
     for profile in representative_profiles(questionnaire):
         outcomes = walk(questionnaire, profile, {})
-        reachable |= {q for q, o in outcomes.items() if o.state != HIDDEN_BY_PROFILE}
+        reachable |= {q for q, o in outcomes.items() if o.state != State.HIDDEN_BY_PROFILE}
     assert {q.id for q in questionnaire.questions} - reachable == set()
 
 

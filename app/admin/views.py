@@ -6,38 +6,31 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort
 from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import questionnaires
-from ..associations import aggregates
-from ..associations.accounts import RESET_MAX_AGE
+from ..accounts.access import admins_only
+from ..accounts.auth import RESET_MAX_AGE
 from ..extensions import db
 from ..i18n import content_for
 from ..models import Assessment
 from ..models import Association
 from ..models import PasswordReset
 from ..models import utcnow
+from ..reporting import aggregates
 from . import bp
 
 log = logging.getLogger(__name__)
 OVERVIEW_FIELDS = ("p_region", "p_sector", "p_dotacion_total", "p_tipo_organizacion")
 
 
-@bp.before_request
-def admins_only():
-    if not current_user.is_authenticated:
-        return redirect(url_for("associations.login", next=request.path))
-    if not current_user.is_admin:
-        abort(403)
-    return None
+bp.before_request(admins_only)
 
 
 @bp.get("/")
@@ -69,7 +62,7 @@ def index():
         resets=resets,
         versions=versions,
         loaded=list(questionnaires()),
-        summary=aggregates.cached_summary("national", sa.true()),
+        summary=aggregates.cached_summary(sa.true()),
         breakdowns={f: aggregates.breakdown(f) for f in OVERVIEW_FIELDS},
         questionnaire=questionnaire,
         content=content_for(questionnaire),

@@ -9,22 +9,24 @@ from __future__ import annotations
 import json
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectMultipleField
+from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import StopValidation
 
+from ..cache import form_classes
 from ..engine.model import CHOICE_TYPES
 from ..engine.model import DONT_KNOW
 from ..engine.model import NOT_APPLICABLE
+from ..forms import Form
+from ..forms import at_most
 
 ORIGINAL_PREFIX = (
     "was-"  # hidden copy of the value shown, so a stale tab only writes what it changed
@@ -103,23 +105,11 @@ def build_field(question, content) -> Field:
         return ChoicesField(choices=choices, validators=presence, validate_choice=False)
     if question.type == "number":
         return WholeNumberField(validators=[*presence, _number_range(question)])
-    return TextAreaField(
-        validators=[
-            Optional(),
-            Length(
-                max=question.max_length,
-                message=_l("Write at most %(max)d characters."),
-            ),
-        ]
-    )
+    return TextAreaField(validators=[Optional(), at_most(question.max_length)])
 
 
-class SectionForm(FlaskForm):
+class SectionForm(Form):
     """Fields are added per section by `section_form`."""
-
-    class Meta:
-        # Our messages, not WTForms' (which has no Haitian Creole).
-        locales = False
 
 
 def section_form(questions, content, original: dict, formdata=None):
@@ -142,12 +132,9 @@ def section_form(questions, content, original: dict, formdata=None):
     return form
 
 
-_FORM_CLASSES: dict = {}
-
-
 def _form_class(key, questions, content):
     """One form class per questionnaire version, language and set of questions, built once."""
-    form_class = _FORM_CLASSES.get(key)
+    form_class = form_classes.get(key)
     if form_class is None:
 
         class Form(SectionForm):
@@ -156,7 +143,8 @@ def _form_class(key, questions, content):
         for question in questions:
             setattr(Form, question.id, build_field(question, content))
             setattr(Form, ORIGINAL_PREFIX + question.id, HiddenField())
-        form_class = _FORM_CLASSES.setdefault(key, Form)
+        form_classes.put(key, Form)
+        form_class = Form
     return form_class
 
 
@@ -216,3 +204,26 @@ def answer_label(question, value, content, format_number) -> str:
     if question.type == "number":
         return format_number(value)
     return value
+
+
+class SharingForm(Form):
+    """What a campaign member lets its trade association see (on joining, and later)."""
+
+    member_name = StringField(
+        _l("Name of your organisation (optional)"), validators=[Optional(), at_most(200)]
+    )
+    sharing = RadioField(
+        _l("What may your trade association see?"),
+        choices=[
+            SelectChoice(
+                "aggregate", _l("Only totals that mix at least five organisations (recommended)")
+            ),
+            SelectChoice("named", _l("Also my organisation's name and individual result")),
+        ],
+        default="aggregate",
+        validate_choice=False,
+    )
+
+    def validate_sharing(self, field):
+        if field.data not in ("aggregate", "named"):
+            raise StopValidation(_l("Choose one of the options."))

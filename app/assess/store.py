@@ -1,23 +1,16 @@
-"""Loading and saving assessments: one row per answer, written by upsert."""
+"""Reading and writing assessments: one row per answer, written by upsert.
+
+Persistence only: what is visible and what comes next is the engine's
+(`app.engine.journey`); which HTTP status a failure gets is the view's.
+"""
 
 from __future__ import annotations
 
-import logging
-
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
-from .. import questionnaires
-from ..cache import AppCache
-from ..engine import score
-from ..engine.scoring import ANSWERED
-from ..engine.scoring import NOT_APPLICABLE_STATE
-from ..engine.scoring import UNANSWERED
-from ..engine.scoring import normalize
-from ..engine.scoring import visible_profile
-from ..engine.scoring import walk
+from ..engine.model import PROFILE
 from ..extensions import db
 from ..models import Answer
 from ..models import Assessment
@@ -25,9 +18,13 @@ from ..models import ResultItem
 from ..models import SavedSection
 from ..models import hash_token
 from ..models import utcnow
+from ..reporting.result_rows import result_rows
 
-log = logging.getLogger(__name__)
 MAX_TOKEN_LENGTH = 64
+
+
+class UnknownToken(LookupError):
+    """No assessment has this token (never existed, deleted or purged)."""
 
 
 # Built once: every assessment page starts with this query.
@@ -35,28 +32,13 @@ _BY_TOKEN_HASH = sa.select(Assessment).where(Assessment.token_hash == sa.bindpar
 
 
 def find(token: str) -> Assessment:
-    """The assessment behind a token; the same 404 for every unknown token."""
+    """The assessment behind a token, or UnknownToken."""
     if len(token) > MAX_TOKEN_LENGTH:
-        abort(404)
+        raise UnknownToken
     assessment = db.session.scalar(_BY_TOKEN_HASH, {"token_hash": hash_token(token)})
     if assessment is None:
-        abort(404)
+        raise UnknownToken
     return assessment
-
-
-def questionnaire_of(assessment: Assessment):
-    questionnaire = questionnaires().get(
-        assessment.questionnaire_id, assessment.questionnaire_version
-    )
-    if questionnaire is None:
-        log.error(
-            "Assessment %s needs %s v%s, which is not loaded",
-            assessment.id,
-            assessment.questionnaire_id,
-            assessment.questionnaire_version,
-        )
-        abort(404)
-    return questionnaire
 
 
 def _decode(question, value):
@@ -77,7 +59,7 @@ def load_values(assessment: Assessment, questionnaire) -> tuple[dict, dict]:
         question = questionnaire.fields.get(question_id)
         if question is None:
             continue
-        target = profile if question.section == "profile" else answers
+        target = profile if question.section == PROFILE else answers
         target[question_id] = _decode(question, value)
     return profile, answers
 
@@ -144,85 +126,6 @@ def saved_sections(assessment: Assessment) -> set[str]:
     )
 
 
-class Journey:
-    """What this organisation sees: the steps and questions its answers make visible."""
-
-    def __init__(self, questionnaire, profile: dict, answers: dict):
-        self.questionnaire = questionnaire
-        self.profile = profile
-        self.answers = answers
-        self.shown_profile, _ = visible_profile(questionnaire, profile)
-        self.outcomes = walk(questionnaire, profile, answers)
-
-    def visible(self, question) -> bool:
-        if question.section == "profile":
-            return question.id in self.shown_profile
-        return self.outcomes[question.id].state in (ANSWERED, NOT_APPLICABLE_STATE, UNANSWERED)
-
-    def questions(self, section) -> list:
-        return [q for q in section.questions if self.visible(q)]
-
-    @property
-    def steps(self) -> list:
-        return [s for s in self.questionnaire.sections if self.questions(s)]
-
-    def with_values(self, values: dict) -> Journey:
-        """This journey as it would be with a page's posted values (for re-rendering it)."""
-        profile, answers = dict(self.profile), dict(self.answers)
-        for question_id, value in values.items():
-            target = (
-                profile
-                if question_id in self.questionnaire.section_by_id["profile"].question_ids
-                else answers
-            )
-            if value is None:
-                target.pop(question_id, None)
-            else:
-                target[question_id] = value
-        return Journey(self.questionnaire, profile, answers)
-
-    def value(self, question):
-        source = self.profile if question.section == "profile" else self.answers
-        return source.get(question.id)
-
-    def unanswered(self, section) -> list:
-        return [q for q in self.questions(section) if q.required and self.value(q) is None]
-
-
-def journey_for(assessment: Assessment, questionnaire) -> Journey:
-    profile, answers = load_values(assessment, questionnaire)
-    return Journey(questionnaire, profile, answers)
-
-
-_RESULTS = AppCache("locked results", 512)
-
-
-def locked_result(assessment: Assessment, questionnaire):
-    """(journey, result) of a submitted assessment. Its answers are locked, so the
-    result is computed once per process (pinned to its questionnaire version)."""
-    key = (assessment.id, assessment.submitted_at)
-    value = _RESULTS.get(key)
-    if value is None:
-        journey = journey_for(assessment, questionnaire)
-        value = (journey, score(questionnaire, journey.profile, journey.answers))
-        _RESULTS.put(key, value)
-    return value
-
-
-def valid_copy(questionnaire, values: dict) -> dict:
-    """Keep the answers that a (possibly newer) questionnaire still accepts."""
-    copy = {}
-    for question_id, value in values.items():
-        question = questionnaire.fields.get(question_id)
-        if question is None:
-            continue
-        try:
-            copy[question_id] = normalize(question, value)
-        except ValueError:
-            continue
-    return copy
-
-
 def submit(assessment: Assessment, result, profile: dict) -> bool:
     """Mark submitted once and keep the figures dashboards aggregate; a second
     (or concurrent) submit changes nothing."""
@@ -235,36 +138,3 @@ def submit(assessment: Assessment, result, profile: dict) -> bool:
         return False
     db.session.execute(sa.insert(ResultItem), result_rows(assessment.id, result, profile))
     return True
-
-
-def result_rows(assessment_id: int, result, profile: dict) -> list[dict]:
-    """The figures of a result as ResultItem rows."""
-    row = {"assessment_id": assessment_id, "value": None, "status": None}
-    rows = [row | {"kind": "overall", "key": "", "value": result.overall}]
-    rows.append(row | {"kind": "level", "key": result.level.id})
-    rows += [
-        row | {"kind": "dimension", "key": d, "value": s.score}
-        for d, s in result.dimensions.items()
-        if s.score is not None and not result.questionnaire.dimension_by_id[d].legal
-    ]
-    rows += [
-        row | {"kind": "commitment", "key": c, "status": r.status}
-        for c, r in result.commitments.items()
-    ]
-    rows += [row | {"kind": "knockout", "key": q} for q in result.knockouts_failed]
-    rows += [row | {"kind": "action", "key": a.action.id} for a in result.actions]
-    rows += [row | {"kind": "profile", "key": k, "status": v} for k, v in profile_groups(profile)]
-    return rows
-
-
-SIZE_BANDS = ((200, "200+"), (50, "50-199"), (10, "10-49"), (1, "1-9"), (0, "0"))
-
-
-def profile_groups(profile: dict):
-    """(field, group) pairs for national overviews: choices as they are, numbers by
-    the size bands of Código del Trabajo art. 505 bis."""
-    for field_id, value in sorted(profile.items()):
-        if isinstance(value, str) and len(value) <= 64:
-            yield field_id, value
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            yield field_id, next(label for floor, label in SIZE_BANDS if value >= floor)

@@ -19,28 +19,34 @@ from sqlalchemy.exc import OperationalError
 
 from .. import default_questionnaire
 from .. import questionnaires
-from ..cache import AppCache
+from ..cache import result_reports
 from ..database import read_first
 from ..database import start_writing
 from ..engine import score
 from ..engine.calculators import CalculatorError
 from ..engine.calculators import art20
+from ..engine.journey import Journey
+from ..engine.journey import carry_over
+from ..engine.journey import profile_gaps
+from ..engine.model import PROFILE
 from ..extensions import db
 from ..i18n import content_for
 from ..i18n import current_language
 from ..models import Assessment
 from ..pages import render_error
+from ..reporting.benchmark import campaign_benchmark
 from . import bp
 from . import store
 from .forms import ORIGINAL_PREFIX
+from .forms import SharingForm
 from .forms import changed_values
 from .forms import posted_value
 from .forms import section_form
+from .loading import load_assessment
 from .widgets import question_widget
 
 log = logging.getLogger(__name__)
 
-BENCHMARK_FRESH_SECONDS = 10
 CALCULATOR_FIELDS = ("total", "specialists", "foreign", "chilean_family", "resident_5_years")
 
 
@@ -54,7 +60,7 @@ def step_url(token: str, section) -> str:
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     questionnaire = default_questionnaire()
-    journey = store.Journey(questionnaire, {}, {})
+    journey = Journey(questionnaire, {}, {})
     profile = questionnaire.sections[0]
     if request.method == "GET":
         return render_step(questionnaire, journey, profile, token=None)
@@ -81,30 +87,24 @@ def new():
 
 @bp.route("/<token>/")
 def resume(token):
-    assessment = store.find(token)
-    if assessment.submitted_at:
+    loaded = load_assessment(token)
+    if loaded.submitted:
         return redirect(url_for("assess.results", token=token))
-    questionnaire = store.questionnaire_of(assessment)
-    journey = store.journey_for(assessment, questionnaire)
-    saved = store.saved_sections(assessment)
-    for step in journey.steps:
-        if step.id not in saved or journey.unanswered(step):
-            return redirect(step_url(token, step))
-    return redirect(url_for("assess.review", token=token))
+    step = loaded.journey.resume_step(store.saved_sections(loaded.record))
+    return redirect(step_url(token, step) if step else url_for("assess.review", token=token))
 
 
 @bp.route("/<token>/s/<section_id>", methods=["GET", "POST"])
 def section(token, section_id):
     if request.method == "POST":
         read_first()  # reading and validating need no lock; the save below takes it briefly
-    assessment = store.find(token)
-    if assessment.submitted_at:
+    loaded = load_assessment(token)
+    if loaded.submitted:
         return already_submitted(token)
-    questionnaire = store.questionnaire_of(assessment)
+    questionnaire, journey = loaded.questionnaire, loaded.journey
     step = questionnaire.section_by_id.get(section_id)
     if step is None:
         abort(404)
-    journey = store.journey_for(assessment, questionnaire)
     if step not in journey.steps:
         return redirect(url_for("assess.resume", token=token))
     if request.method == "GET":
@@ -118,15 +118,15 @@ def section(token, section_id):
     if form.errors:
         preview = journey.with_values(values)
         return render_step(questionnaire, preview, step, token, form=form, status=422)
-    changes = changed_values(candidates(journey, step), form)
-    assessment_id = assessment.id
+    changes = changed_values(journey.candidates(step), form)
+    assessment_id = loaded.record.id
     start_writing()
     if not store.save_page(assessment_id, step.id, changes):
         db.session.rollback()  # submitted from another tab since this page was read
         return already_submitted(token)
     db.session.commit()
     updated = journey.with_values(changes)  # what is now stored, without reading it again
-    if newly_shown_unanswered(updated, step):
+    if updated.unseen_questions(step, posted_question_ids()):
         flash(_("Your answers opened new questions on this page. Please answer them too."))
         return redirect(step_url(token, step))
     if action == "back":
@@ -139,49 +139,32 @@ def already_submitted(token):
     return redirect(url_for("assess.results", token=token))
 
 
-def candidates(journey, step):
-    """The questions a post for this step may answer: those not ruled out by the profile.
-
-    (Follow-ups on the same page may appear as the page's own answers change.)"""
-    if step.id == "profile":
-        return list(step.questions)
-    return [q for q in step.questions if journey.outcomes[q.id].state != "hidden_by_profile"]
-
-
 def validated_form(questionnaire, journey, step):
     """Validate a post; required questions are checked once visibility is known."""
-    questions = candidates(journey, step)
+    questions = journey.candidates(step)
     content = content_for(questionnaire)
     form = section_form(questions, content, {}, formdata=request.form)
     form.validate()
     values = {q.id: posted_value(q, form) for q in questions if not form[q.id].errors}
-    if step.id == "profile":
-        shown = store.Journey(questionnaire, {k: v for k, v in values.items() if v is not None}, {})
-        for question in questions:
-            if shown.visible(question) and question.required and values.get(question.id) is None:
-                if not form[question.id].errors:
-                    form[question.id].errors = [_("Answer this question.")]
+    if step.id == PROFILE:
+        for question in profile_gaps(questionnaire, values):
+            if not form[question.id].errors:  # an invalid answer keeps its own message
+                form[question.id].errors = [_("Answer this question.")]
     return form, values
 
 
-def newly_shown_unanswered(journey, step) -> bool:
-    """True when this post revealed questions the user has not seen yet."""
-    rendered = {
-        key[len(ORIGINAL_PREFIX) :] for key in request.form if key.startswith(ORIGINAL_PREFIX)
-    }
-    return any(q.id not in rendered and journey.value(q) is None for q in journey.questions(step))
+def posted_question_ids() -> set[str]:
+    """The questions the posted page showed (each carries a hidden copy of its value)."""
+    return {key[len(ORIGINAL_PREFIX) :] for key in request.form if key.startswith(ORIGINAL_PREFIX)}
 
 
 def next_url(token, journey, step) -> str:
-    steps = journey.steps
-    later = steps[steps.index(step) + 1 :] if step in steps else steps
-    return step_url(token, later[0]) if later else url_for("assess.review", token=token)
+    later = journey.next_step(step)
+    return step_url(token, later) if later else url_for("assess.review", token=token)
 
 
 def previous_url(token, journey, step) -> str:
-    steps = journey.steps
-    index = steps.index(step) if step in steps else 0
-    return step_url(token, steps[index - 1]) if index > 0 else step_url(token, steps[0])
+    return step_url(token, journey.previous_step(step))
 
 
 def calculate():
@@ -248,14 +231,13 @@ def rerender_post(status: int, message: str):
         return render_error(status)
     if request.endpoint == "assess.new":
         questionnaire = default_questionnaire()
-        journey, step, token = store.Journey(questionnaire, {}, {}), questionnaire.sections[0], None
+        journey, step, token = Journey(questionnaire, {}, {}), questionnaire.sections[0], None
     else:
         token = view_args["token"]
-        assessment = store.find(token)
-        questionnaire = store.questionnaire_of(assessment)
-        journey = store.journey_for(assessment, questionnaire)
+        loaded = load_assessment(token)
+        questionnaire, journey = loaded.questionnaire, loaded.journey
         step = questionnaire.section_by_id.get(view_args["section_id"])
-        if step is None or step not in journey.steps or assessment.submitted_at:
+        if step is None or step not in journey.steps or loaded.submitted:
             return render_error(status)
     form, values = validated_form(questionnaire, journey, step)
     preview = journey.with_values(values)
@@ -300,78 +282,52 @@ def render_step(
 
 @bp.route("/<token>/review", methods=["GET", "POST"])
 def review(token):
-    assessment = store.find(token)
-    questionnaire = store.questionnaire_of(assessment)
-    journey = store.journey_for(assessment, questionnaire)
-    if request.method == "POST":
-        if assessment.submitted_at:
-            return redirect(url_for("assess.results", token=token))
-        missing = [q for s in journey.steps for q in journey.unanswered(s) if s.id == "profile"]
-        if missing:
-            abort(409)
-        result = score(questionnaire, journey.profile, journey.answers)
-        shown = {k: v for k, v in journey.profile.items() if k in journey.shown_profile}
-        store.submit(assessment, result, shown)
-        db.session.commit()
-        log.info("Assessment %s submitted", assessment.id)
+    loaded = load_assessment(token)
+    if loaded.submitted:
         return redirect(url_for("assess.results", token=token))
-    if assessment.submitted_at:
-        return redirect(url_for("assess.results", token=token))
-    return render_template(
-        "assess/review.html",
-        questionnaire=questionnaire,
-        content=content_for(questionnaire),
-        journey=journey,
-        token=token,
-        unanswered=[q for s in journey.steps for q in journey.unanswered(s)],
-    )
-
-
-def submitted_result(token):
-    """(assessment, questionnaire, journey, result) for a submitted assessment."""
-    assessment = store.find(token)
-    if not assessment.submitted_at:
-        return assessment, None, None, None
-    questionnaire = store.questionnaire_of(assessment)
-    journey, result = store.locked_result(assessment, questionnaire)
-    return assessment, questionnaire, journey, result
-
-
-def previous_result(assessment):
-    """The result of the assessment this one re-assesses, if it was submitted."""
-    if assessment.previous_id is None:
-        return None
-    previous = db.session.get(Assessment, assessment.previous_id)
-    if previous is None or previous.submitted_at is None:
-        return None
-    return store.locked_result(previous, store.questionnaire_of(previous))[1]
+    questionnaire, journey = loaded.questionnaire, loaded.journey
+    if request.method == "GET":
+        return render_template(
+            "assess/review.html",
+            questionnaire=questionnaire,
+            content=content_for(questionnaire),
+            journey=journey,
+            token=token,
+            unanswered=journey.all_unanswered(),
+        )
+    if journey.unanswered(questionnaire.sections[0]):
+        abort(409)  # the review page offers no submit button while the profile has gaps
+    result = score(questionnaire, journey.profile, journey.answers)
+    store.submit(loaded.record, result, journey.shown_profile_values())
+    db.session.commit()
+    log.info("Assessment %s submitted", loaded.record.id)
+    return redirect(url_for("assess.results", token=token))
 
 
 def results_context(token):
-    assessment, questionnaire, journey, result = submitted_result(token)
-    if result is None:
+    """Everything the results page, print and PDF show; None before submission."""
+    loaded = load_assessment(token)
+    if not loaded.submitted:
         return None
+    journey, result = loaded.result()
+    questionnaire = loaded.questionnaire
     context = {
-        "assessment": assessment,
+        "assessment": loaded.record,
         "questionnaire": questionnaire,
         "content": content_for(questionnaire),
         "journey": journey,
         "result": result,
-        "previous": previous_result(assessment),
-        "token": token,
+        "previous": loaded.previous_result(),
         "plan": action_plan(result),
-        "benchmark": campaign_benchmark(assessment),
+        "benchmark": campaign_benchmark(loaded.record.campaign_id),
     }
-    return context | {"report": rendered_report(context)}
-
-
-# Reports of about 15 KB: the most recent few hundred visits, in each language.
-_REPORTS = AppCache("results reports", 256)
+    return context | {"report": rendered_report(context), "token": token}
 
 
 def rendered_report(context):
     """The report of a submitted assessment only changes with the language and the
-    campaign medians beside it, so it is rendered once per process for each."""
+    campaign medians beside it, so it is rendered once per process for each. The
+    context holds no token: the report cannot show one (tests/test_cache.py)."""
     assessment = context["assessment"]
     key = (
         context["questionnaire"].sha256,
@@ -381,26 +337,11 @@ def rendered_report(context):
         assessment.previous_id if context["previous"] else None,
         repr(context["benchmark"]),
     )
-    report = _REPORTS.get(key)
+    report = result_reports.get(key)
     if report is None:
         report = Markup(render_template("assess/_report.html", **context))  # noqa: S704 (autoescaped template)
-        _REPORTS.put(key, report)
+        result_reports.put(key, report)
     return report
-
-
-def campaign_benchmark(assessment):
-    """The campaign's medians beside a member's scores, once enough members took part."""
-    if assessment.campaign_id is None:
-        return None
-    from ..associations.aggregates import campaign_summary
-
-    # Members of a campaign the size of a country's trade association open their
-    # results in bursts: medians up to a few seconds old are as good beside them.
-    summary = campaign_summary(assessment.campaign_id, fresh_for=BENCHMARK_FRESH_SECONDS)
-    if not summary.enough:
-        return None
-    medians = {d: stats[1] for d, stats in summary.dimensions.items()}
-    return {"overall": summary.overall_median, "dimensions": medians}
 
 
 def action_plan(result):
@@ -446,14 +387,14 @@ def results_pdf(token):
 @bp.post("/<token>/reassess")
 def reassess(token):
     """Start a new assessment on the newest version, pre-filled from this one."""
-    previous = store.find(token)
-    old_questionnaire = store.questionnaire_of(previous)
-    questionnaire = questionnaires().get(previous.questionnaire_id) or old_questionnaire
-    profile, answers = store.load_values(previous, old_questionnaire)
+    loaded = load_assessment(token)
+    previous = loaded.record
+    questionnaire = questionnaires().get(previous.questionnaire_id) or loaded.questionnaire
+    profile, answers = store.load_values(previous, loaded.questionnaire)
     assessment, new_token = Assessment.start(questionnaire, current_language(), previous)
     db.session.add(assessment)
     db.session.flush()
-    store.save_changes(assessment.id, store.valid_copy(questionnaire, profile | answers))
+    store.save_changes(assessment.id, carry_over(questionnaire, profile | answers))
     db.session.commit()
     log.info("Assessment %s re-assesses %s", assessment.id, previous.id)
     flash(
@@ -468,25 +409,24 @@ def reassess(token):
 
 @bp.get("/<token>/card")
 def card(token):
-    assessment = store.find(token)
-    questionnaire = store.questionnaire_of(assessment)
+    loaded = load_assessment(token)
     return render_template(
         "assess/card.html",
-        questionnaire=questionnaire,
-        content=content_for(questionnaire),
+        questionnaire=loaded.questionnaire,
+        content=content_for(loaded.questionnaire),
         token=token,
-        assessment=assessment,
+        assessment=loaded.record,
     )
 
 
 @bp.route("/<token>/delete", methods=["GET", "POST"])
 def delete(token):
-    assessment = store.find(token)
+    loaded = load_assessment(token)
     if request.method == "GET":
         return render_template("assess/delete.html", token=token)
-    db.session.delete(assessment)
+    db.session.delete(loaded.record)
     db.session.commit()
-    log.info("Assessment %s deleted by its owner", assessment.id)
+    log.info("Assessment %s deleted by its owner", loaded.record.id)
     flash(_("Your assessment and all its answers were deleted."), "success")
     return redirect(url_for("pages.landing"))
 
@@ -502,9 +442,7 @@ def answer_helpers():
 @bp.route("/<token>/sharing", methods=["GET", "POST"])
 def sharing(token):
     """A campaign member changes what its association may see."""
-    from ..associations.forms import SharingForm
-
-    assessment = store.find(token)
+    assessment = load_assessment(token).record
     if assessment.campaign_id is None:
         abort(404)
     form = SharingForm()

@@ -4,12 +4,8 @@ language, question, state) is rendered once per process."""
 
 from __future__ import annotations
 
-from ..cache import AppCache
+from ..cache import question_widgets
 from .forms import ORIGINAL_PREFIX
-
-# A few thousand widgets of 1-2 KB: every state of every choice question in three
-# languages, plus the most recent numbers.
-_WIDGETS = AppCache("question widgets", 4096)
 
 
 def question_widget(render, question, form, content, calculator, calculator_fields):
@@ -30,8 +26,8 @@ def question_widget(render, question, form, content, calculator, calculator_fiel
         repr(field.data),
         original,
     )
-    html = _WIDGETS.get(key)
+    html = question_widgets.get(key)
     if html is None:
         html = rendered()
-        _WIDGETS.put(key, html)
+        question_widgets.put(key, html)
     return html

@@ -10,14 +10,14 @@ from flask import redirect
 from flask import render_template
 from flask import url_for
 
-from .. import questionnaires
+from .. import pinned_questionnaire
+from ..assess.forms import SharingForm
 from ..extensions import db
 from ..i18n import content_for
 from ..i18n import current_language
 from ..models import Assessment
 from ..models import Campaign
 from . import join_bp
-from .forms import SharingForm
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,7 @@ def campaign_by_code(code: str) -> Campaign:
 @join_bp.route("/<code>", methods=["GET", "POST"])
 def join(code):
     campaign = campaign_by_code(code)
-    questionnaire = questionnaires().get(campaign.questionnaire_id, campaign.questionnaire_version)
-    if questionnaire is None:
-        abort(404)
+    questionnaire = pinned_questionnaire(campaign)
     form = SharingForm()
     if campaign.is_open and form.validate_on_submit():
         assessment, token = Assessment.start(

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from .conditions import Condition
 
-NOT_APPLICABLE = "na"
+NOT_APPLICABLE = "na"  # the answer "does not apply to us"
 DONT_KNOW = "dont_know"
 YES = "yes"
 NO = "no"
@@ -19,6 +19,7 @@ QUESTION_TYPES = ("single", "multiple", "scale", "yesno", "number", "text")
 PROFILE_TYPES = ("single", "multiple", "number", "text")
 PRIORITIES = ("high", "medium", "low")
 HORIZONS = (30, 90, 180)
+PROFILE = "profile"  # the section id of the profile, and the `section` of its fields
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,7 @@ class Questionnaire:
     def sections(self) -> tuple[Section, ...]:
         """The pages of the journey: profile, then each dimension in parts of at most
         `page_size` questions."""
-        sections = [Section("profile", "", self.profile)]
+        sections = [Section(PROFILE, "", self.profile)]
         for dimension in self.dimensions:
             questions = dimension.questions
             parts = max(1, -(-len(questions) // self.page_size))

@@ -33,16 +33,25 @@ from .model import Question
 from .model import Questionnaire
 from .model import plain_number
 
-HIDDEN_BY_PROFILE = "hidden_by_profile"
-HIDDEN_BY_ANSWER = "hidden_by_answer"
-NOT_APPLICABLE_STATE = "not_applicable"
-UNANSWERED = "unanswered"
-ANSWERED = "answered"
 
-IN_PLACE = "in_place"
-PARTIAL = "partial"
-MISSING = "missing"
-NO_DATA = "not_applicable"
+class State:
+    """Where one question stands for one organisation."""
+
+    HIDDEN_BY_PROFILE = "hidden_by_profile"  # does not apply to this kind of organisation
+    HIDDEN_BY_ANSWER = "hidden_by_answer"  # a follow-up an earlier answer did not open
+    NOT_APPLICABLE = "not_applicable"  # shown, and answered "does not apply" (`na`)
+    UNANSWERED = "unanswered"
+    ANSWERED = "answered"
+    VISIBLE = frozenset({NOT_APPLICABLE, UNANSWERED, ANSWERED})
+
+
+class Status:
+    """A commitment's status; the values are stored with each submitted result."""
+
+    IN_PLACE = "in_place"
+    PARTIAL = "partial"
+    NOT_IN_PLACE = "not_in_place"
+    NOT_ASSESSED = "not_assessed"  # no question of it applies to this organisation
 
 
 class AnswerError(ValueError):
@@ -138,7 +147,7 @@ class Outcome:
 
     @property
     def visible(self) -> bool:
-        return self.state in (NOT_APPLICABLE_STATE, UNANSWERED, ANSWERED)
+        return self.state in State.VISIBLE
 
     @property
     def dont_know(self) -> bool:
@@ -193,7 +202,7 @@ class Result:
 
     @property
     def dont_know_share(self) -> Fraction:
-        answered = [o for o in self.outcomes.values() if o.state == ANSWERED and o.possible]
+        answered = [o for o in self.outcomes.values() if o.state == State.ANSWERED and o.possible]
         if not answered:
             return Fraction(0)
         return Fraction(sum(1 for o in answered if o.dont_know), len(answered))
@@ -246,9 +255,9 @@ def walk(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> di
     for question in questionnaire.questions:
         outcome = _outcome(question, known, applicable, answers)
         outcomes[question.id] = outcome
-        if outcome.state != HIDDEN_BY_PROFILE:
+        if outcome.state != State.HIDDEN_BY_PROFILE:
             applicable[question.id] = UNKNOWN
-        if outcome.state in (ANSWERED, NOT_APPLICABLE_STATE):
+        if outcome.state in (State.ANSWERED, State.NOT_APPLICABLE):
             known[question.id] = outcome.value
     return outcomes
 
@@ -265,9 +274,9 @@ def score(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> R
 
     knockouts = [o for o in outcomes.values() if o.question.knockout and o.visible]
     failed = tuple(
-        o.question.id for o in knockouts if o.state == ANSWERED and o.earned < o.possible
+        o.question.id for o in knockouts if o.state == State.ANSWERED and o.earned < o.possible
     )
-    pending = tuple(o.question.id for o in knockouts if o.state == UNANSWERED)
+    pending = tuple(o.question.id for o in knockouts if o.state == State.UNANSWERED)
 
     return Result(
         questionnaire=questionnaire,
@@ -281,14 +290,14 @@ def score(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> R
         unanswered=tuple(
             o.question.id
             for o in outcomes.values()
-            if o.state == UNANSWERED and o.question.required
+            if o.state == State.UNANSWERED and o.question.required
         ),
         outcomes=outcomes,
         commitments=_commitments(questionnaire, outcomes),
         evidence=tuple(
-            EvidenceItem(o.question, o.state == ANSWERED and o.earned > 0)
+            EvidenceItem(o.question, o.state == State.ANSWERED and o.earned > 0)
             for o in outcomes.values()
-            if o.question.evidence and o.state in (ANSWERED, UNANSWERED)
+            if o.question.evidence and o.state in (State.ANSWERED, State.UNANSWERED)
         ),
     )
 
@@ -297,15 +306,15 @@ def _outcome(question: Question, known, applicable, answers) -> Outcome:
     possible = question.possible_units
     if question.when is not None:
         if question.when.evaluate_partially(applicable) is False:
-            return Outcome(question, HIDDEN_BY_PROFILE)
+            return Outcome(question, State.HIDDEN_BY_PROFILE)
         if not question.when.evaluate(known):
-            return Outcome(question, HIDDEN_BY_ANSWER, possible=possible)
+            return Outcome(question, State.HIDDEN_BY_ANSWER, possible=possible)
     if question.id not in answers:
-        return Outcome(question, UNANSWERED, possible=possible)
+        return Outcome(question, State.UNANSWERED, possible=possible)
     value = answers[question.id]
     if value == NOT_APPLICABLE:
-        return Outcome(question, NOT_APPLICABLE_STATE, value)
-    return Outcome(question, ANSWERED, value, question.units(value), possible)
+        return Outcome(question, State.NOT_APPLICABLE, value)
+    return Outcome(question, State.ANSWERED, value, question.units(value), possible)
 
 
 def _dimension_score(dimension, outcomes) -> DimensionScore:
@@ -348,9 +357,9 @@ def _level(questionnaire, overall, dimensions, outcomes, knockouts_open) -> Leve
 
 
 def _requirement_met(outcome: Outcome, minimum: Fraction) -> bool:
-    if outcome.state in (HIDDEN_BY_PROFILE, NOT_APPLICABLE_STATE):
+    if outcome.state in (State.HIDDEN_BY_PROFILE, State.NOT_APPLICABLE):
         return True
-    if outcome.state != ANSWERED:
+    if outcome.state != State.ANSWERED:
         return False
     return outcome.question.points(outcome.value) >= minimum
 
@@ -373,7 +382,7 @@ def _actions(questionnaire, outcomes, dimensions) -> tuple[TriggeredAction, ...]
     triggered = []
     for index, question in enumerate(questionnaire.questions):
         outcome = outcomes[question.id]
-        if outcome.state != ANSWERED:
+        if outcome.state != State.ANSWERED:
             continue
         fired = [
             (order, action)
@@ -405,9 +414,15 @@ def _commitments(questionnaire, outcomes) -> dict[str, CommitmentResult]:
         ]  # fmt: skip
         possible = sum(o.possible for o in tagged)
         if not possible:
-            result[commitment.id] = CommitmentResult(commitment.id, None, NO_DATA)
+            result[commitment.id] = CommitmentResult(commitment.id, None, Status.NOT_ASSESSED)
             continue
         value = percent(Fraction(sum(o.earned for o in tagged), possible))
-        status = IN_PLACE if value >= in_place else PARTIAL if value >= partial else MISSING
+        status = (
+            Status.IN_PLACE
+            if value >= in_place
+            else Status.PARTIAL
+            if value >= partial
+            else Status.NOT_IN_PLACE
+        )
         result[commitment.id] = CommitmentResult(commitment.id, value, status)
     return result

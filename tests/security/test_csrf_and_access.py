@@ -12,8 +12,8 @@ PUBLIC_ENDPOINTS = {
     "static", "pages.root", "pages.landing", "pages.healthz", "pages.privacy", "pages.paper",
     "assess.new", "assess.resume", "assess.section", "assess.review", "assess.results",
     "assess.results_pdf", "assess.reassess", "assess.card", "assess.delete", "assess.sharing",
-    "join.join", "associations.login", "associations.logout", "associations.register",
-    "associations.request_reset", "associations.reset_password",
+    "join.join", "accounts.login", "accounts.logout", "accounts.register",
+    "accounts.request_reset", "accounts.reset_password",
 }  # fmt: skip
 
 

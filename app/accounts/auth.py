@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
-from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,6 +17,8 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
+from ..cache import DUMMY_PASSWORD_HASH
+from ..cache import memoized
 from ..extensions import db
 from ..extensions import login_manager
 from ..models import PasswordReset
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 RESET_MAX_AGE = 3600  # seconds
 
 
-@cache
+@memoized(DUMMY_PASSWORD_HASH)
 def _dummy_hash() -> str:
     """Checked when the e-mail is unknown, so both paths take the same time."""
     return generate_password_hash("not a real password")
@@ -83,7 +84,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def reset_link(user: User) -> str:
     token = _serializer().dumps({"user": user.id, "epoch": user.session_epoch})
-    return url_for("associations.reset_password", token=token, _external=True)
+    return url_for("accounts.reset_password", token=token, _external=True)
 
 
 def user_from_reset_token(token: str) -> User | None:

@@ -10,7 +10,7 @@ from dataclasses import field
 
 import sqlalchemy as sa
 
-from ..cache import AppCache
+from ..cache import campaign_summaries
 from ..extensions import db
 from ..models import Assessment
 from ..models import ResultItem
@@ -116,17 +116,22 @@ def _most_common(counts: dict, limit: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-_SUMMARIES = AppCache("summaries", 256)
+def conditions_key(conditions) -> tuple:
+    """A cache key made of the SQL of each condition and its parameters, so that two
+    different filters can never share an entry."""
+    compiled = [condition.compile() for condition in conditions]
+    return tuple((str(c), tuple(sorted(c.params.items()))) for c in compiled)
 
 
-def cached_summary(name: str, *conditions, fresh_for: float = 0) -> Summary:
+def cached_summary(*conditions, fresh_for: float = 0) -> Summary:
     """`summarize`, recomputed only when the matching assessments changed.
 
     The signature (started, submitted, latest submission, sum of submitted ids)
     costs one indexed query, which grows with the campaign; results never change
     once submitted. A summary checked less than `fresh_for` seconds ago is used
     without asking again."""
-    hit = _SUMMARIES.get(name)
+    key = conditions_key(conditions)
+    hit = campaign_summaries.get(key)
     now = time.monotonic()
     if hit and now - hit[2] < fresh_for:
         return hit[1]
@@ -141,14 +146,12 @@ def cached_summary(name: str, *conditions, fresh_for: float = 0) -> Summary:
         ).one()
     )
     summary = hit[1] if hit and hit[0] == signature else summarize(*conditions)
-    _SUMMARIES.put(name, (signature, summary, now))
+    campaign_summaries.put(key, (signature, summary, now))
     return summary
 
 
 def campaign_summary(campaign_id: int, fresh_for: float = 0) -> Summary:
-    return cached_summary(
-        f"campaign:{campaign_id}", Assessment.campaign_id == campaign_id, fresh_for=fresh_for
-    )
+    return cached_summary(Assessment.campaign_id == campaign_id, fresh_for=fresh_for)
 
 
 def completed_count(*conditions) -> int:

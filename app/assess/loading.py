@@ -1,0 +1,77 @@
+"""One loader for every assessment page: token -> record, pinned questionnaire and
+journey, with the same 404 for an unknown token and for a questionnaire version
+that is no longer loaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from flask import abort
+
+from .. import pinned_questionnaire
+from .. import questionnaires
+from ..cache import locked_results
+from ..engine import score
+from ..engine.journey import Journey
+from ..engine.model import Questionnaire
+from ..extensions import db
+from ..models import Assessment
+from . import store
+
+
+def journey_for(record: Assessment, questionnaire: Questionnaire) -> Journey:
+    return Journey(questionnaire, *store.load_values(record, questionnaire))
+
+
+def locked_result(record: Assessment, questionnaire: Questionnaire):
+    """(journey, result) of a submitted assessment. Its answers are locked, so the
+    result is computed once per process (pinned to its questionnaire version)."""
+    key = (record.id, record.submitted_at)
+    value = locked_results.get(key)
+    if value is None:
+        journey = journey_for(record, questionnaire)
+        value = (journey, score(questionnaire, journey.profile, journey.answers))
+        locked_results.put(key, value)
+    return value
+
+
+@dataclass
+class LoadedAssessment:
+    token: str
+    record: Assessment
+    questionnaire: Questionnaire
+
+    @property
+    def submitted(self) -> bool:
+        return self.record.submitted_at is not None
+
+    @cached_property
+    def journey(self) -> Journey:
+        """The journey as stored (read on first use: not every page needs the answers)."""
+        return journey_for(self.record, self.questionnaire)
+
+    def result(self):
+        """(journey, result) of a submitted assessment."""
+        return locked_result(self.record, self.questionnaire)
+
+    def previous_result(self):
+        """The result of the assessment this one re-assesses, if it was submitted and
+        its questionnaire version is still loaded; None otherwise."""
+        if self.record.previous_id is None:
+            return None
+        previous = db.session.get(Assessment, self.record.previous_id)
+        if previous is None or previous.submitted_at is None:
+            return None
+        questionnaire = questionnaires().get(
+            previous.questionnaire_id, previous.questionnaire_version
+        )
+        return locked_result(previous, questionnaire)[1] if questionnaire else None
+
+
+def load_assessment(token: str) -> LoadedAssessment:
+    try:
+        record = store.find(token)
+    except store.UnknownToken:
+        abort(404)
+    return LoadedAssessment(token, record, pinned_questionnaire(record))

@@ -1,0 +1,127 @@
+"""What an organisation sees and where it goes next: the steps and questions its
+answers make visible. Pure: the web journey, the CLI and the tests share it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping
+
+from .model import PROFILE
+from .model import Question
+from .model import Questionnaire
+from .model import Section
+from .scoring import AnswerError
+from .scoring import State
+from .scoring import normalize
+from .scoring import visible_profile
+from .scoring import walk
+
+
+class Journey:
+    """One organisation's way through a questionnaire, for its profile and answers.
+
+    Visibility has one rule, the scoring walk's: a question is shown when its outcome
+    is visible; a profile field when the earlier profile answers show it."""
+
+    def __init__(self, questionnaire: Questionnaire, profile: Mapping, answers: Mapping):
+        self.questionnaire = questionnaire
+        self.profile = dict(profile)
+        self.answers = dict(answers)
+        self.shown_profile, _ = visible_profile(questionnaire, self.profile)
+        self.outcomes = walk(questionnaire, self.profile, self.answers)
+
+    def visible(self, question: Question) -> bool:
+        if question.section == PROFILE:
+            return question.id in self.shown_profile
+        return self.outcomes[question.id].visible
+
+    def questions(self, section: Section) -> list[Question]:
+        return [q for q in section.questions if self.visible(q)]
+
+    @property
+    def steps(self) -> list[Section]:
+        return [s for s in self.questionnaire.sections if self.questions(s)]
+
+    def value(self, question: Question):
+        source = self.profile if question.section == PROFILE else self.answers
+        return source.get(question.id)
+
+    def unanswered(self, section: Section) -> list[Question]:
+        """The visible required questions of a section that have no answer yet."""
+        return [q for q in self.questions(section) if q.required and self.value(q) is None]
+
+    def all_unanswered(self) -> list[Question]:
+        return [q for step in self.steps for q in self.unanswered(step)]
+
+    def shown_profile_values(self) -> dict:
+        """The profile answers this journey shows (a field hidden since keeps no say)."""
+        return {k: v for k, v in self.profile.items() if k in self.shown_profile}
+
+    def with_values(self, values: Mapping) -> Journey:
+        """This journey as it would be with a page's values (None clears an answer)."""
+        profile, answers = dict(self.profile), dict(self.answers)
+        for question_id, value in values.items():
+            is_profile = self.questionnaire.fields[question_id].section == PROFILE
+            target = profile if is_profile else answers
+            if value is None:
+                target.pop(question_id, None)
+            else:
+                target[question_id] = value
+        return Journey(self.questionnaire, profile, answers)
+
+    def candidates(self, step: Section) -> list[Question]:
+        """The questions a post for this step may answer: those the profile does not
+        rule out. (Follow-ups on the same page appear as the page's own answers change.)"""
+        if step.id == PROFILE:
+            return list(step.questions)
+        return [q for q in step.questions if self.outcomes[q.id].state != State.HIDDEN_BY_PROFILE]
+
+    def unseen_questions(self, step: Section, seen_ids: Iterable[str]) -> list[Question]:
+        """Visible, unanswered questions of a step that were not on the page just posted."""
+        seen = set(seen_ids)
+        return [
+            q for q in self.questions(step) if q.id not in seen and self.value(q) is None
+        ]  # fmt: skip
+
+    def next_step(self, step: Section) -> Section | None:
+        """The step after this one (the first step if this one is no longer shown);
+        None after the last: time to review."""
+        steps = self.steps
+        later = steps[steps.index(step) + 1 :] if step in steps else steps
+        return later[0] if later else None
+
+    def previous_step(self, step: Section) -> Section:
+        steps = self.steps
+        index = steps.index(step) if step in steps else 0
+        return steps[max(index - 1, 0)]
+
+    def resume_step(self, saved_ids: Iterable[str]) -> Section | None:
+        """The first step never saved or with required questions still open; None
+        when every step is done (time to review)."""
+        saved = set(saved_ids)
+        for step in self.steps:
+            if step.id not in saved or self.unanswered(step):
+                return step
+        return None
+
+
+def profile_gaps(questionnaire: Questionnaire, values: Mapping) -> list[Question]:
+    """Required profile fields that these posted profile values show but leave empty."""
+    posted = {k: v for k, v in values.items() if v is not None}
+    journey = Journey(questionnaire, posted, {})
+    return journey.unanswered(questionnaire.sections[0])
+
+
+def carry_over(questionnaire: Questionnaire, values: Mapping) -> dict:
+    """The answers that a (possibly newer) questionnaire still accepts, normalized:
+    what a re-assessment starts from."""
+    kept = {}
+    for question_id, value in values.items():
+        question = questionnaire.fields.get(question_id)
+        if question is None:
+            continue
+        try:
+            kept[question_id] = normalize(question, value)
+        except AnswerError:
+            continue
+    return kept
