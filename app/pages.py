@@ -39,6 +39,15 @@ def init_app(app: Flask) -> None:
     app.url_value_preprocessor(pull_language)
     app.url_defaults(add_language)
     app.context_processor(template_helpers)
+    # The same for every request: globals, so that macros imported without the render's
+    # context (the cached question widgets) can format numbers in the page's language.
+    app.jinja_env.globals.update(
+        languages=app.config["LANGUAGES"],
+        language_name=i18n.language_name,
+        format_number=i18n.format_number,
+        format_percentage=i18n.format_percentage,
+        format_day=i18n.format_day,
+    )
     app.add_template_filter(markdown.markdown, "md")
     app.add_template_filter(markdown.inline, "inline")
     app.register_blueprint(bp)
@@ -62,13 +71,8 @@ def add_language(endpoint, values):
 
 def template_helpers():
     return {
-        "languages": current_app.config["LANGUAGES"],
-        "language_name": i18n.language_name,
         "current_language": i18n.current_language(),
         "switch_language_url": switch_language_url,
-        "format_number": i18n.format_number,
-        "format_percentage": i18n.format_percentage,
-        "format_day": i18n.format_day,
         **i18n.template_gettext(),
     }
 

@@ -1,0 +1,101 @@
+"""Caches cannot serve stale or foreign data: every cache is declared in
+app/cache.py, and the cached template fragments can read only what their key holds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from jinja2 import nodes
+
+from app.cache import DECLARATIONS
+from tests.support.visitor import Visitor
+
+APP = Path(__file__).resolve().parent.parent / "app"
+# Functions that are the same for every request; the language they format in is in
+# every fragment's key.
+GLOBAL_HELPERS = {
+    "_", "gettext", "ngettext", "format_number", "format_percentage", "format_day",
+    "language_name", "languages", "loop",
+}  # fmt: skip
+# Each cached fragment with the names its key covers (see app/cache.py).
+FRAGMENTS = {
+    # Question widgets: the macro's arguments only.
+    "_macros.html": set(),
+    # Results reports: the result and what the key holds; never the token.
+    "assess/_report.html": {
+        "assessment",
+        "questionnaire",
+        "content",
+        "journey",
+        "result",
+        "previous",
+        "plan",
+        "benchmark",
+        "answer_label",
+    },  # fmt: skip
+    # Landing pages, kept only for visitors without login or messages (`personal`).
+    "landing.html": {"questionnaire", "content", "retention_days", "url_for"},
+    "base.html": {
+        "current_language",
+        "switch_language_url",
+        "current_user",
+        "get_flashed_messages",
+        "url_for",
+        "csrf_token",
+    },  # fmt: skip
+}
+
+
+def free_names(app, template: str) -> set[str]:
+    """Names a template reads that it does not define itself (sets, loops, macro
+    arguments, imports): what it takes from the render context or the globals."""
+    env = app.jinja_env
+    tree = env.parse(env.loader.get_source(env, template)[0])
+    loaded = {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
+    defined = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    defined |= {m.name for m in tree.find_all(nodes.Macro)}
+    for imported in tree.find_all(nodes.FromImport):
+        defined |= {name if isinstance(name, str) else name[1] for name in imported.names}
+    return loaded - defined
+
+
+@pytest.mark.parametrize("template", sorted(FRAGMENTS))
+def test_cached_fragments_read_only_their_key(app, template):
+    outside = free_names(app, template) - FRAGMENTS[template] - GLOBAL_HELPERS
+    assert not outside, f"{template} reads {sorted(outside)}, which its cache key does not hold"
+
+
+def test_question_macro_is_imported_without_context(app):
+    env = app.jinja_env
+    tree = env.parse(env.loader.get_source(env, "assess/step.html")[0])
+    imports = [i for i in tree.find_all(nodes.FromImport) if i.template.value == "_macros.html"]
+    assert imports and not any(i.with_context for i in imports)
+
+
+def test_every_cache_is_declared_in_the_cache_module():
+    mechanism = re.compile(
+        r"lru_cache|functools\.cache|@cache\b|BoundedCache\(|AppCache\(|extensions\.setdefault"
+    )
+    offenders = [
+        f"{path.relative_to(APP)}:{number}"
+        for path in APP.rglob("*.py")
+        if path.name != "cache.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if mechanism.search(line)
+    ]
+    assert offenders == []
+    assert len({d.name for d in DECLARATIONS}) == len(DECLARATIONS)
+    assert all(d.size > 0 and d.key and d.why for d in DECLARATIONS)
+
+
+def test_two_visitors_with_the_same_answers_get_their_own_links(client, app):
+    first, second = Visitor(client), Visitor(app.test_client())
+    first.start()
+    second.start()
+    first.get(first.url)  # the same step, same answers: widgets come from the cache
+    second.get(second.url)
+    assert first.token != second.token
+    assert first.token in first.page and second.token not in first.page
+    assert second.token in second.page and first.token not in second.page
