@@ -35,7 +35,7 @@ class Summary:
         return self.completed >= MIN_GROUP_SIZE
 
     @property
-    def missing(self) -> int:
+    def members_needed(self) -> int:
         return max(0, MIN_GROUP_SIZE - self.completed)
 
     @property
