@@ -30,12 +30,14 @@ questionnaire_cli = AppGroup("questionnaire", help="List, check, export and scor
 
 def init_app(app: Flask) -> None:
     from .catalogs import translations_cli
+    from .demo import demo_command
 
     app.cli.add_command(questionnaire_cli)
     app.cli.add_command(translations_cli)
     app.cli.add_command(associations_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(data_cli)
+    app.cli.add_command(demo_command)
 
 
 def fail(message: str, code: int = 2):
