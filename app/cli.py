@@ -6,7 +6,6 @@ message and no traceback.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -18,11 +17,12 @@ from flask.cli import AppGroup
 
 from . import questionnaires
 from .engine import AnswerError
+from .engine import QuestionnaireError
 from .engine import score
 from .engine.export import export
-from .engine.loader import PUBLISHED_FILE
-from .engine.loader import questionnaire_files
-from .engine.loader import validate as validate_files
+from .engine.registry import publish
+from .engine.registry import questionnaire_files
+from .engine.registry import validate as validate_files
 from .i18n import content_for
 
 questionnaire_cli = AppGroup("questionnaire", help="List, check, export and score questionnaires.")
@@ -153,23 +153,12 @@ def score_command(questionnaire_id, answers_file, version, lang):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def publish_command(path):
     """Record a version as published: from now on it must never change."""
-    root = Path(current_app.config["QUESTIONNAIRES_DIR"])
-    loaded, errors = validate_files([path], root)
-    if errors:
-        for error in errors:
-            click.echo(str(error))
+    try:
+        questionnaire = publish(path, Path(current_app.config["QUESTIONNAIRES_DIR"]))
+    except QuestionnaireError as error:
+        click.echo(str(error))
         sys.exit(1)
-    relative = str(path.resolve().relative_to(root.resolve()))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    lock = root / PUBLISHED_FILE
-    lines = [
-        line
-        for line in (lock.read_text(encoding="utf-8").splitlines() if lock.exists() else [])
-        if not line.endswith(f"  {relative}")
-    ]
-    lines.append(f"{digest}  {relative}")
-    lock.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    click.echo(f"published {loaded[0].id} version {loaded[0].version}")
+    click.echo(f"published {questionnaire.id} version {questionnaire.version}")
 
 
 associations_cli = AppGroup("associations", help="Manage trade association accounts.")

@@ -1,14 +1,15 @@
 """The questionnaire engine: pure Python, no Flask, no SQLAlchemy.
 
 YAML -> model (loader) -> score(questionnaire, profile, answers) -> Result.
+A directory of files -> Registry of versions (registry).
 """
 
-from .loader import LoadError
-from .loader import QuestionnaireError
-from .loader import Registry
-from .loader import load_directory
+from .errors import LoadError
+from .errors import QuestionnaireError
 from .loader import load_file
 from .loader import load_text
+from .registry import Registry
+from .registry import load_directory
 from .scoring import AnswerError
 from .scoring import Result
 from .scoring import score
