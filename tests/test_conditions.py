@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.engine.conditions import MISSING
+from app.engine.conditions import UNANSWERED
 from app.engine.conditions import UNKNOWN
 from app.engine.conditions import ConditionError
 from app.engine.conditions import parse
@@ -60,7 +60,7 @@ def test_partial_evaluation_is_kleene():
     either = parse("tipo == 'gremio' or respuesta == 'si'")
     assert either.evaluate_partially({"tipo": "gremio", "respuesta": UNKNOWN}) is True
     assert parse("not (r == 'si')").evaluate_partially({"r": UNKNOWN}) is UNKNOWN
-    assert parse("r == 'si'").evaluate_partially({"r": MISSING}) is False
+    assert parse("r == 'si'").evaluate_partially({"r": UNANSWERED}) is False
 
 
 def test_names():

@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-MISSING = object()
+UNANSWERED = object()  # a field with no answer (not answered, or hidden)
 UNKNOWN = object()
 
 _TOKEN = re.compile(
@@ -263,7 +263,7 @@ def _comparisons(node):
 
 def _value(node, values):
     if isinstance(node, Name):
-        return values.get(node.name, MISSING)
+        return values.get(node.name, UNANSWERED)
     if isinstance(node, Literal):
         return node.value
     if isinstance(node, ListLiteral):
@@ -300,7 +300,7 @@ def _evaluate(node, values):
         right = _value(node.right, values)
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
-        if left is MISSING or right is MISSING:
+        if left is UNANSWERED or right is UNANSWERED:
             return False
         return _compare(node.op, left, right)
     if isinstance(node, BoolOp):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from . import conditions
-from .conditions import MISSING
+from .conditions import UNANSWERED
 from .model import CHOICE_TYPES
 from .model import DONT_KNOW
 from .model import NOT_APPLICABLE
@@ -79,7 +79,7 @@ def _numbers(condition) -> set:
 def _states(field: Question, compared: set) -> list[tuple[object, Fraction | None]]:
     """Every distinguishable value of a field, with its points (None for `na`)."""
     lowest = Fraction(-1)  # unanswered: any answer is a raise from here
-    states: list[tuple[object, Fraction | None]] = [(MISSING, lowest)]
+    states: list[tuple[object, Fraction | None]] = [(UNANSWERED, lowest)]
     if field.type in CHOICE_TYPES:
         states += [(o.value, o.points) for o in field.options]
     elif field.type == "multiple":
@@ -107,7 +107,7 @@ def _find_hiding_raise(question, names, answer_names, states):
         values = {
             name: value
             for name, (value, _) in zip(names, combination, strict=True)
-            if value is not MISSING
+            if value is not UNANSWERED
         }
         if not question.when.evaluate(values):
             continue
@@ -116,7 +116,7 @@ def _find_hiding_raise(question, names, answer_names, states):
             if before_points is None:
                 continue
             for after, after_points in states[name]:
-                if after_points is None or after_points < before_points or after is MISSING:
+                if after_points is None or after_points < before_points or after is UNANSWERED:
                     continue
                 changed = dict(values)
                 changed[name] = after
@@ -126,7 +126,7 @@ def _find_hiding_raise(question, names, answer_names, states):
 
 
 def _show(value) -> str:
-    if value is MISSING:
+    if value is UNANSWERED:
         return "unanswered"
     if isinstance(value, frozenset):
         return "[" + ", ".join(sorted(value)) + "]"
