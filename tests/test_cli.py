@@ -211,3 +211,15 @@ def test_publish_then_changing_the_file_fails_validation(make_app, tmp_path):
     result = run(cli, "questionnaire", "validate")
     assert result.exit_code == 1
     assert "ejemplo/v1.yaml:1: version: published version 1 was changed" in result.output
+
+
+def test_publish_refuses_a_file_outside_the_questionnaires_directory(make_app, tmp_path):
+    directory = tmp_path / "questionnaires"
+    directory.mkdir()
+    outside = tmp_path / "v1.yaml"
+    outside.write_text(readme_example(), encoding="utf-8")
+    cli = make_app(QUESTIONNAIRES_DIR=str(directory)).test_cli_runner()
+    result = run(cli, "questionnaire", "publish", str(outside))
+    assert result.exit_code == 1
+    assert "file: must be inside the questionnaires directory" in result.output
+    assert not (directory / "PUBLISHED.sha256").exists()

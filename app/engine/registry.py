@@ -111,13 +111,17 @@ def load_directory(directory: Path) -> Registry:
 def publish(path: Path, root: Path) -> Questionnaire:
     """Record a valid file in root's lock: from now on it must never change.
 
-    Raises QuestionnaireError if the file is invalid or a published version
-    was changed, and ValueError if the file is not inside root."""
+    Raises QuestionnaireError if the file is invalid, a published version was
+    changed, or the file is not inside root (the lock could not name it)."""
+    try:
+        relative = _relative(path, root)
+    except ValueError:
+        message = f"must be inside the questionnaires directory {root}"
+        raise QuestionnaireError([LoadError(str(path), 0, "file", message)]) from None
     loaded, errors = validate([path], root)
     if errors:
         raise QuestionnaireError(errors)
     questionnaire = loaded[0]
-    relative = _relative(path, root)
     lock = Path(root) / PUBLISHED_FILE
     lines = [
         line
