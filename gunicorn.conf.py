@@ -1,7 +1,7 @@
 """gunicorn settings for `make run` and deployments: access logs without secrets.
 
 Assessment links, invitation codes and reset links carry their secret in the
-URL path; the access log writes a redacted path instead (SECURITY.md T21).
+URL path; the access log writes a redacted path instead (docs/SECURITY.md T21).
 """
 
 import re

@@ -78,7 +78,7 @@ FIXED = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
     # Tokens live as long as the session: a user reading a long page must not
-    # lose a save to an expired token (SECURITY.md 2.5).
+    # lose a save to an expired token (docs/SECURITY.md 2.5).
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 256 * 1024,
     # Every validator carries our own translated message; WTForms' catalogs (which

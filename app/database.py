@@ -1,6 +1,6 @@
 """Database tuning and write helpers.
 
-SQLite's defaults silently lose concurrent updates (SECURITY.md 2.5: 727 of
+SQLite's defaults silently lose concurrent updates (docs/SECURITY.md 2.5: 727 of
 801 in a measured test). So: WAL, a busy timeout, foreign keys, and our own
 transaction control, with `BEGIN IMMEDIATE` for requests that write, so a
 writer waits for the lock instead of failing half-way.

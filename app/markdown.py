@@ -2,7 +2,7 @@
 *emphasis*, **strong** and [links](https://...).
 
 The text is escaped first, so only the tags made here can appear
-(SECURITY.md T2: questionnaire text is not trusted markup).
+(docs/SECURITY.md T2: questionnaire text is not trusted markup).
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ def render_error(code: int):
 
 def http_error(error: HTTPException):
     if isinstance(error, SecurityError):
-        # An untrusted Host header: no page can be built for it (SECURITY.md T20).
+        # An untrusted Host header: no page can be built for it (docs/SECURITY.md T20).
         return current_app.response_class(_("This request could not be understood"), 400)
     if isinstance(error, CSRFError):
         return render_error(400)

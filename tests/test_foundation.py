@@ -83,7 +83,7 @@ def test_sqlite_is_tuned(make_app, database_url):
 
 
 def test_concurrent_read_modify_write_loses_nothing(make_app):
-    """SECURITY.md 2.7 test 1: with default SQLite settings this lost most updates.
+    """docs/SECURITY.md 2.7 test 1: with default SQLite settings this lost most updates.
 
     16 threads x 25 increments of one answer row, each a read-modify-write in its
     own transaction (as a CLI task would): the final value must be exactly 400."""

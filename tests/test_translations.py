@@ -31,7 +31,7 @@ def test_missing_and_fuzzy_entries_fail():
 
 
 def test_a_planted_script_tag_fails():
-    """SECURITY.md T3: Jinja renders translations as markup."""
+    """docs/SECURITY.md T3: Jinja renders translations as markup."""
     report = report_for(("Save", "Anrejistre <script>alert(1)</script>"))
     assert not report.ok
     assert "HTML tags not in the source: script" in report.problems[0]

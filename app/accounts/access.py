@@ -40,7 +40,7 @@ def admins_only():
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site (SECURITY.md T16)."""
+    """Only a path on this site (docs/SECURITY.md T16)."""
     if target and re.fullmatch(r"/(?![/\\])[A-Za-z0-9/_.\-]*", target):
         return target
     return url_for("associations.index")

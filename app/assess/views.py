@@ -196,7 +196,7 @@ def calculator_message(field: str) -> str:
 @bp.errorhandler(CSRFError)
 def expired_form(error):
     """A save whose security token expired: show the page again with the user's
-    choices, unsaved, instead of a bare 400 (SECURITY.md 2.5)."""
+    choices, unsaved, instead of a bare 400 (docs/SECURITY.md 2.5)."""
     message = _(
         "For your security this page expired. Your answers are still here: "
         "please press the button again to save them."

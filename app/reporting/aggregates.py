@@ -1,6 +1,6 @@
 """Aggregates over submitted results, computed in SQL (GROUP BY), never by
 looping over rows in Python. Nothing is shown below MIN_GROUP_SIZE results
-(SECURITY.md T7)."""
+(docs/SECURITY.md T7)."""
 
 from __future__ import annotations
 

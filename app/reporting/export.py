@@ -20,7 +20,7 @@ PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
 def neutralise(value) -> str:
-    """A cell a spreadsheet could run as a formula starts with a quote (SECURITY.md T14)."""
+    """A cell a spreadsheet could run as a formula starts with a quote (docs/SECURITY.md T14)."""
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_START) and not PLAIN_NUMBER.match(text):
         return "'" + text

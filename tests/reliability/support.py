@@ -1,4 +1,4 @@
-"""Helpers for the reliability tests (SECURITY.md 2.7): a real WSGI server, a
+"""Helpers for the reliability tests (docs/SECURITY.md 2.7): a real WSGI server, a
 small HTTP user agent with its own cookies, a form reader, database checks.
 
 Everything talks to 127.0.0.1 only, and every process started here is stopped

@@ -1,4 +1,4 @@
-"""Concurrent saves through a real WSGI server (SECURITY.md 2.5 and 2.7 items 1-2).
+"""Concurrent saves through a real WSGI server (docs/SECURITY.md 2.5 and 2.7 items 1-2).
 
 gunicorn serves the app as `make run` does (sync workers, 4 of them here) on a
 migrated SQLite file in WAL mode, and again on PostgreSQL when TEST_DATABASE_URL

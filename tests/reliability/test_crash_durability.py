@@ -1,4 +1,4 @@
-"""Crash durability (SECURITY.md 2.7 item 4): a process saving answers over HTTP
+"""Crash durability (docs/SECURITY.md 2.7 item 4): a process saving answers over HTTP
 is killed with SIGKILL at random moments, 20 times, on the same SQLite file.
 
 After every kill: `PRAGMA integrity_check` is `ok`, every save whose 302 had

@@ -1,4 +1,4 @@
-"""A save when SQLite cannot take it (SECURITY.md 2.7 items 3 and 5).
+"""A save when SQLite cannot take it (docs/SECURITY.md 2.7 items 3 and 5).
 
 (a) another connection holds the write lock (`BEGIN IMMEDIATE`) for longer than
     the app's busy timeout; (b) the disk is full (`PRAGMA max_page_count`).

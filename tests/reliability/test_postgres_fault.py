@@ -1,4 +1,4 @@
-"""PostgreSQL goes away and comes back (SECURITY.md 2.7, faults).
+"""PostgreSQL goes away and comes back (docs/SECURITY.md 2.7 item 5).
 
 A private PostgreSQL instance (initdb into a temporary directory, its own port
 on 127.0.0.1, run as the `postgres` OS user) is stopped with

@@ -97,7 +97,7 @@ def test_purge_deletes_only_old_assessments(app, client):
 
 
 def test_a_form_left_open_for_hours_still_saves(app, client, monkeypatch):
-    """SECURITY.md 2.7 test 7: CSRF tokens live as long as the session, not an hour."""
+    """docs/SECURITY.md 2.7 test 7: CSRF tokens live as long as the session, not an hour."""
     visitor = Visitor(client)
     visitor.start()
     later = time.time() + 3 * 3600
@@ -128,7 +128,7 @@ def test_account_sessions_have_an_absolute_lifetime(make_app, monkeypatch):
 
 
 def test_a_missing_catalog_falls_back_to_the_source_text(make_app, tmp_path):
-    """SECURITY.md 2.7 test 14: a language without compiled catalogs still serves pages."""
+    """docs/SECURITY.md 2.7 test 14: a language without compiled catalogs still serves pages."""
     empty = tmp_path / "translations"
     empty.mkdir()
     client = make_app(TRANSLATIONS_DIR=str(empty)).test_client()
