@@ -404,10 +404,9 @@ class Timing:
 
 
 def login(client, email: str = EMAIL, password: str = PASSWORD) -> None:
-    import re
+    from tests.support.pages import csrf_token_of
 
-    page = client.get("/es/associations/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = csrf_token_of(client, "/es/associations/login")
     response = client.post(
         "/es/associations/login",
         data={"csrf_token": token, "email": email, "password": password},

@@ -89,10 +89,10 @@ from bench.dashboard import describe  # noqa: E402
 from bench.dashboard import load_campaign  # noqa: E402
 from bench.dashboard import prepared_database  # noqa: E402
 from bench.dashboard import seed_association  # noqa: E402
+from tests.support.pages import csrf_token  # noqa: E402
 
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 USER_AGENT = "bench-http/1"  # the same for login and wrk: sessions are bound to it
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SECTION = "gestion-1"
 TARGET_RATIOS = {"landing": 0.5, "section": 0.4, "results": 0.3, "save": 0.25}
 DASHBOARD_TARGET_MS = 150
@@ -280,7 +280,7 @@ def login_cookie(port) -> str:
     status, headers, body = fetch(port, "GET", "/es/associations/login")
     expect(status, 200, "login page", body)
     cookie = session_cookie(headers)
-    token = CSRF.search(body.decode()).group(1)
+    token = csrf_token(body.decode())
     form = urlencode({"csrf_token": token, "email": EMAIL, "password": PASSWORD})
     status, headers, body = fetch(
         port, "POST", "/es/associations/login", headers={"Cookie": cookie}, body=form
@@ -305,9 +305,10 @@ class Seed:
 
 
 def journey_tokens(app, code):
-    """Drive the journey with the test client like tests/journey.py does."""
-    from tests.journey import Visitor
-    from tests.journey import best
+    """Drive the journey with the test client of the test suite."""
+    from tests.support.content import EMPRESA
+    from tests.support.visitor import Visitor
+    from tests.support.visitor import best
 
     answered = Visitor(app.test_client())
     answered.start()
@@ -320,8 +321,6 @@ def journey_tokens(app, code):
     member = Visitor(app.test_client())
     member.get(f"/es/c/{code}")
     member.submit({"member_name": "Socio medido", "sharing": "named"})
-    from tests.journey import EMPRESA
-
     member.submit(EMPRESA)
     member.answer_all(best)
     member.submit()
@@ -768,7 +767,7 @@ def measure(args, url, secret, folder, servers) -> int:
     status, headers, body = fetch(app.port, "GET", section_path)
     expect(status, 200, "section page", body)
     visitor_cookie = session_cookie(headers)
-    token = CSRF.search(body.decode()).group(1)
+    token = csrf_token(body.decode())
     floor_page = folder / "floor-page.html"
     floor_page.write_bytes(body)
     floor = Server(

@@ -1,5 +1,8 @@
 """Fixtures: an app per test on SQLite, and again on PostgreSQL when
-TEST_DATABASE_URL is set (each session in a fresh schema of its own)."""
+TEST_DATABASE_URL is set (each session in a fresh schema of its own).
+
+Apps run the small fixture questionnaire (tests/fixtures/questionnaires/mini)
+unless a test asks for the shipped one: `make_app(**SHIPPED)`."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.engine import load_text
+from tests.support.content import MINI
+from tests.support.content import translations_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "questionnaires" / "README.md"
@@ -41,10 +46,14 @@ def example_dir(tmp_path_factory):
 
 
 def app_config(database_url: str, **extra) -> dict:
+    """Test settings: the fixture questionnaire and freshly compiled catalogs, unless
+    `extra` says otherwise (e.g. `**SHIPPED` from tests/support/content.py)."""
     return {
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "TRANSLATIONS_DIR": translations_directory(),
+        **MINI,
         **extra,
     }
 
@@ -75,6 +84,18 @@ def _postgres_available(url: str) -> str | None:
     except Exception as error:  # any failure to connect means "unavailable"
         return f"{error.__class__.__name__}: {error}".splitlines()[0]
     return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/e2e is `e2e`, every test under tests/reliability is
+    `reliability`, whatever its module declares: `-m "not e2e and not reliability"`
+    (make test-fast) never runs a browser or a load test by accident."""
+    folders = {ROOT / "tests" / name: name for name in ("e2e", "reliability")}
+    for item in items:
+        for folder, marker in folders.items():
+            if folder in item.path.parents:
+                item.add_marker(marker)
 
 
 def pytest_configure(config):

@@ -16,14 +16,16 @@ from app.models import PasswordReset
 from app.models import User
 from app.reporting import aggregates
 from app.reporting.benchmark import BENCHMARK_FRESH_SECONDS
-from tests.associations import PASSWORD
-from tests.associations import add_members
-from tests.associations import create_association
-from tests.associations import csrf
-from tests.associations import login
-from tests.associations import new_campaign
-from tests.journey import Visitor
-from tests.journey import best
+from tests.support.accounts import PASSWORD
+from tests.support.accounts import add_members
+from tests.support.accounts import create_association
+from tests.support.accounts import create_staff
+from tests.support.accounts import login
+from tests.support.accounts import new_campaign
+from tests.support.content import MINI_PROFILE
+from tests.support.pages import csrf_token_of
+from tests.support.visitor import Visitor
+from tests.support.visitor import best
 
 
 @pytest.fixture
@@ -63,7 +65,7 @@ def test_cli_refuses_a_short_password_and_duplicates(app):
 
 @pytest.mark.parametrize("lang", ["es", "ht"])
 def test_registration_waits_for_approval(app, client, lang):
-    token = csrf(client, f"/{lang}/associations/register")
+    token = csrf_token_of(client, f"/{lang}/associations/register")
     response = client.post(
         f"/{lang}/associations/register",
         data={
@@ -79,9 +81,7 @@ def test_registration_waits_for_approval(app, client, lang):
     assert refused.status_code == 422  # pending: no session
     assert client.get(f"/{lang}/associations/").status_code == 302
     # Programme staff approve it.
-    app.test_cli_runner().invoke(
-        args=["users", "create-admin", "--email", "staff@example.cl", "--password", PASSWORD]
-    )
+    create_staff(app)
     staff = app.test_client()
     assert (
         login(staff, "staff@example.cl", lang=lang).headers["Location"].endswith(f"/{lang}/admin/")
@@ -89,7 +89,7 @@ def test_registration_waits_for_approval(app, client, lang):
     page = staff.get(f"/{lang}/admin/").get_data(as_text=True)
     assert "Gremio Nuevo" in page
     association_id = re.search(r"/admin/associations/(\d+)/approve", page).group(1)
-    token = csrf(staff, f"/{lang}/admin/")
+    token = csrf_token_of(staff, f"/{lang}/admin/")
     staff.post(f"/{lang}/admin/associations/{association_id}/approve", data={"csrf_token": token})
     assert login(client, "nuevo@example.cl", lang=lang).status_code == 302
 
@@ -133,7 +133,7 @@ def test_another_association_gets_404_for_a_campaign(app, client, gremio):
     login(other, "otro@example.cl")
     for suffix in ("", "/export.csv", "/flyer"):
         assert other.get(f"/es/associations/campaigns/{gremio}{suffix}").status_code == 404
-    token = csrf(other, "/es/associations/")
+    token = csrf_token_of(other, "/es/associations/")
     assert (
         other.post(
             f"/es/associations/campaigns/{gremio}/close", data={"csrf_token": token}
@@ -147,12 +147,15 @@ def test_association_cannot_open_admin_pages(client, gremio):
     assert client.get("/es/admin/").status_code == 403
 
 
+ONE_MORE_NEEDED = {"es": "Falta 1 socia más.", "ht": "Manke 1 manm ankò."}
+
+
 @pytest.mark.parametrize("lang", ["es", "ht"])
 def test_aggregates_appear_only_from_five_completed(app, client, gremio, lang):
     add_members(app, gremio, 4)
     page = client.get(f"/{lang}/associations/campaigns/{gremio}").get_data(as_text=True)
     assert 'id="aggregates"' not in page
-    assert 'id="threshold"' in page and "1" in page
+    assert 'id="threshold"' in page and ONE_MORE_NEEDED[lang] in page
     add_members(app, gremio, 1)
     page = client.get(f"/{lang}/associations/campaigns/{gremio}").get_data(as_text=True)
     assert 'id="aggregates"' in page
@@ -165,7 +168,9 @@ def test_dashboard_figures(app, client, gremio):
     page = client.get(f"/es/associations/campaigns/{gremio}").get_data(as_text=True)
     aggregates = page.split('id="aggregates"')[1]
     assert "50%" in aggregates  # mean of 100, 100, 100, 0, 0, 0; median (0 + 100) / 2
-    assert "legal" in aggregates.lower() or "Legal" in aggregates
+    for area in ("Gestión", "Relación con el entorno"):  # each scored area has its row
+        assert f'<tr><th scope="row">{area}</th><td>50' in aggregates, area
+    assert "Cumplimiento legal básico" not in aggregates  # the legal block is not scored
 
 
 def test_only_consenting_members_are_named(app, client, gremio):
@@ -189,7 +194,7 @@ def test_csv_export_is_utf8_with_bom_and_neutralises_formulas(app, client, gremi
     names = [row[0] for row in rows[1:]]
     assert all(name.startswith("'=HYPERLINK") for name in names[:5])
     assert "'-2+3 Ñandú Kreyòl 0" in names
-    assert all(row[2] in ("100", "0") for row in rows[1:])  # plain numbers stay numbers
+    assert [row[2] for row in rows[1:]] == ["100"] * 6  # plain numbers stay numbers
 
 
 def test_export_below_threshold_holds_no_anonymous_rows(app, client, gremio):
@@ -232,7 +237,7 @@ def test_closed_campaign_starts_nothing(app, client, gremio):
     code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
     client.post(
         f"/es/associations/campaigns/{gremio}/close",
-        data={"csrf_token": csrf(client, "/es/associations/")},
+        data={"csrf_token": csrf_token_of(client, "/es/associations/")},
     )
     member = app.test_client()
     assert member.get(f"/es/c/{code}").status_code == 410
@@ -246,12 +251,10 @@ def test_member_results_show_the_campaign_median(app, client, gremio, monkeypatc
     member = Visitor(app.test_client())
     member.get(f"/es/c/{code}")
     member.submit({})
-    from tests.journey import EMPRESA
-
-    member.submit(EMPRESA)
+    member.submit(MINI_PROFILE)
     member.answer_all(best)
     member.submit()
-    assert "Median of your association" in member.page or "mediana" in member.page.lower()
+    assert "Mediana de las socias de su gremio" in member.page
     overall_row = re.compile(r'<tr class="total">.*?</tr>', re.S)
     before = overall_row.search(member.page).group(0)
     add_members(app, gremio, 6, answers="best")
@@ -268,7 +271,7 @@ def test_logout_revokes_a_copied_session_cookie(app, client):
     create_association(app, "A", "a@example.cl")
     login(client, "a@example.cl")
     copied = client.get_cookie("session").value
-    token = csrf(client, "/es/associations/")
+    token = csrf_token_of(client, "/es/associations/")
     client.post("/es/associations/logout", data={"csrf_token": token})
     thief = app.test_client()
     thief.set_cookie("session", copied)
@@ -279,7 +282,7 @@ def test_password_reset_link_works_once_and_ends_old_sessions(app, client):
     create_association(app, "A", "a@example.cl")
     old = app.test_client()
     login(old, "a@example.cl")
-    token = csrf(client, "/es/associations/reset")
+    token = csrf_token_of(client, "/es/associations/reset")
     client.post("/es/associations/reset", data={"csrf_token": token, "email": "a@example.cl"})
     client.post("/es/associations/reset", data={"csrf_token": token, "email": "nobody@example.cl"})
     with app.app_context():
@@ -287,7 +290,11 @@ def test_password_reset_link_works_once_and_ends_old_sessions(app, client):
     assert len(links) == 1  # visible to programme staff, as no SMTP is configured
     path = links[0].split("localhost", 1)[1]
     new_password = "a brand new passphrase"
-    form = {"csrf_token": csrf(client, path), "password": new_password, "confirm": new_password}
+    form = {
+        "csrf_token": csrf_token_of(client, path),
+        "password": new_password,
+        "confirm": new_password,
+    }
     assert client.post(path, data=form).status_code == 302
     assert client.get(path).status_code == 404  # used once
     assert old.get("/es/associations/").status_code == 302  # the old session ended
@@ -302,24 +309,37 @@ def test_flyer_has_a_qr_code_in_spanish_and_creole(client, gremio):
     assert 'lang="es"' in page and 'lang="ht"' in page
 
 
+# `when: p_dotacion_total > 25` (legal_proporcion_85 of the fixture questionnaire)
+WRITTEN_OUT = {
+    "es": "Responda solo si su respuesta a “¿Cuántas personas trabajan en su organización?” "
+    "es mayor que 25.",
+    "ht": "Reponn sèlman si repons ou pou “Konbyen moun ki travay nan òganizasyon ou a?” "
+    "pi gwo pase 25.",
+    "en": "Answer only if your answer to “How many people work in your organisation?” "
+    "is more than 25.",
+}
+
+
 @pytest.mark.parametrize("lang", ["es", "ht", "en"])
 def test_paper_questionnaire_writes_conditions_out(client, lang):
     page = client.get(f"/{lang}/questionnaire").get_data(as_text=True)
-    assert page.count('class="condition"') >= 10
+    assert page.count('class="condition"') == 5  # the fixture's five questions with `when:`
+    assert f'<p class="condition">{WRITTEN_OUT[lang]}</p>' in page
+    assert "p_dotacion_total >" not in page
     assert "p_tipo_organizacion ==" not in page
 
 
 def test_national_overview_respects_the_threshold(app, client, gremio):
     add_members(app, gremio, 4)
-    app.test_cli_runner().invoke(
-        args=["users", "create-admin", "--email", "staff@example.cl", "--password", PASSWORD]
-    )
+    create_staff(app)
     staff = app.test_client()
     login(staff, "staff@example.cl")
     page = staff.get("/es/admin/").get_data(as_text=True)
-    assert "Metropolitana" in page
-    assert "compromiso-migrante" in page
-    assert "100%" not in page.split("National overview")[-1].split("Questionnaire versions")[0]
+    region = '<tr><th scope="row">Región Metropolitana de Santiago</th>'
+    assert f"{region}<td>4</td><td>Menos de 5</td></tr>" in page
+    assert '<tr><th scope="row">mini</th><td>1</td><td>4</td><td>4</td></tr>' in page
+    assert "100%" not in page
     add_members(app, gremio, 1)
     page = staff.get("/es/admin/").get_data(as_text=True)
-    assert "100%" in page
+    assert f"{region}<td>5</td><td>100%</td></tr>" in page
+    assert "Puntaje general promedio: 100%." in page

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -11,12 +10,8 @@ from app.extensions import db
 from app.models import Assessment
 from app.models import Campaign
 from app.models import User
-
-ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_QUESTIONNAIRE = {
-    "QUESTIONNAIRES_DIR": str(ROOT / "questionnaires"),
-    "QUESTIONNAIRE": "compromiso-migrante",
-}
+from tests.support.accounts import login
+from tests.support.content import SHIPPED
 
 
 def run_demo(app):
@@ -25,17 +20,8 @@ def run_demo(app):
     return result.output
 
 
-def login(client, email, password):
-    html = client.get("/es/associations/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    return client.post(
-        "/es/associations/login",
-        data={"csrf_token": token, "email": email, "password": password},
-    )
-
-
 def test_demo_seeds_once_and_the_dashboard_shows_aggregates(make_app):
-    app = make_app(**SHIPPED_QUESTIONNAIRE)
+    app = make_app(**SHIPPED)
     first = run_demo(app)
     email = re.search(r"e-mail\s+(\S+)", first).group(1)
     password = re.search(r"password\s+(\S+)\s+\(shown this once", first).group(1)

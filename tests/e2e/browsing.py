@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.journey import EMPRESA
+from tests.support.content import EMPRESA
 
 PHONE_WIDTH = 360
 MAX_PAGES = 40  # far more submissions than the longest journey needs
@@ -34,7 +34,8 @@ def path_of(page, base_url: str) -> str:
 
 
 def profile_value(question_id: str, values: list[str]) -> str:
-    """The answer to give a question: the profile of tests/journey.py, else the first option."""
+    """The answer to give a question: the EMPRESA profile (tests/support/content.py),
+    else the first option."""
     wanted = EMPRESA.get(question_id)
     if values:
         return wanted if wanted in values else values[0]

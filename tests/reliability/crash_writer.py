@@ -33,12 +33,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.journey import EMPRESA  # noqa: E402
 from tests.reliability.support import SECRET  # noqa: E402
 from tests.reliability.support import Browser  # noqa: E402
-from tests.reliability.support import StepForm  # noqa: E402
 from tests.reliability.support import start_assessment  # noqa: E402
 from tests.reliability.support import stored  # noqa: E402
+from tests.support.content import EMPRESA  # noqa: E402
+from tests.support.pages import Form  # noqa: E402
+from tests.support.pages import step_form  # noqa: E402
 
 USERS = 4
 WRITER_LIMIT = 60.0
@@ -50,7 +51,7 @@ def emit(line: str) -> None:
     os.write(1, (line + "\n").encode("utf-8"))
 
 
-def answers_for(seed: str, form: StepForm) -> dict:
+def answers_for(seed: str, form: Form) -> dict:
     answers = {}
     for question in form.questions:
         options = [o for o in form.options[question] if o not in SPECIAL]
@@ -81,7 +82,7 @@ def user(port: int, run: int, number: int) -> None:
             if page.status != 200:
                 emit(f"FAIL {number} {page.status} GET {step}")
                 continue
-            form = StepForm.parse(page.body)
+            form = step_form(page.body)
             answers = answers_for(f"{run}/{number}/{sequence}/{step}", form)
             values = {q: stored(form.kinds[q], v) for q, v in answers.items()}
             payload = json.dumps(values, sort_keys=True)
@@ -113,7 +114,7 @@ def warm_up(app) -> None:
     """Render every page once before forking (templates, catalogs), as a preloaded
     gunicorn master would have; then close the connections so no writer shares one."""
     from app.extensions import db
-    from tests.journey import Visitor
+    from tests.support.visitor import Visitor
 
     visitor = Visitor(app.test_client())
     visitor.start()

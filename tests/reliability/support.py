@@ -1,5 +1,6 @@
 """Helpers for the reliability tests (docs/SECURITY.md 2.7): a real WSGI server, a
-small HTTP user agent with its own cookies, a form reader, database checks.
+small HTTP user agent with its own cookies, database checks (forms are read by
+tests/support/pages.py).
 
 Everything talks to 127.0.0.1 only, and every process started here is stopped
 by the code that started it.
@@ -21,19 +22,21 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from dataclasses import field
-from html import unescape
 from pathlib import Path
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from tests.support.pages import step_form
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "reliability-" + "0123456789abcdef" * 4  # >= 32 characters: not TESTING-only
 TOKEN_IN_URL = re.compile(r"/a/([A-Za-z0-9_-]{40,})/")
 
-# The steps an organisation with the EMPRESA profile sees (tests/journey.py).
+# The reliability tests run the shipped questionnaire (app_config(..., **SHIPPED), and
+# gunicorn's default): their load and fault cases need its long steps.
+# The steps an organisation with the EMPRESA profile sees (tests/support/content.py).
 STEPS = (
     "profile",
     "legal-1",
@@ -150,70 +153,7 @@ class Browser:
         return self.request("POST", path, form)
 
 
-# --- Forms --------------------------------------------------------------------
-
-STEP_FORM = re.compile(r'<form method="post"[^>]*class="step-form"[^>]*>(.*?)</form>', re.S)
-INPUT = re.compile(r"<input\b([^>]*)>")
-TEXTAREA = re.compile(r"<textarea\b([^>]*)>(.*?)</textarea>", re.S)
-ATTRIBUTE = re.compile(r'([\w:-]+)(?:="([^"]*)")?')
-QUESTION = re.compile(r'id="q-([\w-]+)"')
-
-
-def _attributes(text: str) -> dict:
-    return {name: unescape(value or "") for name, value in ATTRIBUTE.findall(text)}
-
-
-@dataclass
-class StepForm:
-    """The step form as a browser would send it (what the page shows, checked boxes only)."""
-
-    fields: list = field(default_factory=list)  # [(name, value)] in page order
-    kinds: dict = field(default_factory=dict)  # question name -> radio | checkbox | text
-    options: dict = field(default_factory=dict)  # question name -> [values]
-    questions: list = field(default_factory=list)  # question ids in page order
-
-    @classmethod
-    def parse(cls, page: str) -> StepForm:
-        match = STEP_FORM.search(page)
-        if match is None:
-            raise AssertionError("no step form on the page:\n" + page[:2000])
-        html = match.group(1)
-        form = cls(questions=QUESTION.findall(html))
-        for raw in INPUT.findall(html):
-            attributes = _attributes(raw)
-            name, kind = attributes.get("name"), attributes.get("type", "text")
-            if not name or kind in ("submit", "button"):
-                continue
-            if kind in ("radio", "checkbox"):
-                form.kinds[name] = kind
-                form.options.setdefault(name, []).append(attributes.get("value", "on"))
-                if "checked" in attributes:
-                    form.fields.append((name, attributes.get("value", "on")))
-            else:
-                if kind == "text" and name in form.questions:
-                    form.kinds[name] = "text"
-                form.fields.append((name, attributes.get("value", "")))
-        for raw_attributes, content in TEXTAREA.findall(html):
-            name = _attributes(raw_attributes).get("name")
-            if name:
-                form.kinds[name] = "text"
-                form.fields.append((name, unescape(content)))
-        return form
-
-    def value(self, name: str):
-        values = [v for n, v in self.fields if n == name]
-        if self.kinds.get(name) == "checkbox":
-            return values
-        return values[0] if values else None
-
-    def filled(self, answers: dict, action: str = "next") -> list:
-        """The fields the browser sends after the user changed `answers` (lists for checkboxes)."""
-        pairs = [(n, v) for n, v in self.fields if n not in answers and n != "action"]
-        for name, value in answers.items():
-            for item in value if isinstance(value, list | tuple) else [value]:
-                pairs.append((name, str(item)))
-        pairs.append(("action", action))
-        return pairs
+# --- Journey (forms are read by tests/support/pages.py) ----------------------------
 
 
 def stored(question_kind: str, value):
@@ -236,7 +176,7 @@ def start_assessment(browser: Browser, profile: dict, lang: str = "es") -> tuple
     """GET the profile page and POST it: (token, response)."""
     page = browser.get(f"/{lang}/a/new")
     assert page.status == 200, (page.status, page.body[:500])
-    form = StepForm.parse(page.body)
+    form = step_form(page.body)
     response = browser.post(f"/{lang}/a/new", form.filled(profile))
     assert response.status == 302, (response.status, response.body[:2000])
     return token_of(response), response

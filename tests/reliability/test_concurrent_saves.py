@@ -18,11 +18,9 @@ from collections import Counter
 
 import pytest
 
-from tests.journey import EMPRESA
 from tests.reliability.support import PROFILE_FIXED
 from tests.reliability.support import STEPS
 from tests.reliability.support import Browser
-from tests.reliability.support import StepForm
 from tests.reliability.support import gunicorn
 from tests.reliability.support import hash_token
 from tests.reliability.support import percentile
@@ -30,6 +28,9 @@ from tests.reliability.support import read_answers
 from tests.reliability.support import reliability_seconds
 from tests.reliability.support import start_assessment
 from tests.reliability.support import stored
+from tests.support.content import EMPRESA
+from tests.support.pages import Form
+from tests.support.pages import step_form
 
 pytestmark = pytest.mark.reliability
 
@@ -63,7 +64,7 @@ def pick(client: int, iteration: int, question: str, options: list) -> str:
     return options[int.from_bytes(digest[:4], "big") % len(options)]
 
 
-def choose(client: int, iteration: int, form: StepForm) -> dict:
+def choose(client: int, iteration: int, form: Form) -> dict:
     """New answers for every question of the page, encoding client and iteration."""
     answers = {}
     for question in form.questions:
@@ -86,7 +87,7 @@ def choose(client: int, iteration: int, form: StepForm) -> dict:
     return answers
 
 
-def expected_after(form: StepForm, answers: dict) -> dict:
+def expected_after(form: Form, answers: dict) -> dict:
     return {q: stored(form.kinds[q], v) for q, v in answers.items()}
 
 
@@ -131,7 +132,7 @@ class Client(threading.Thread):
         if page.status != 200:
             self.problems.append(f"GET {step}: {page.status}")
             return
-        form = StepForm.parse(page.body)
+        form = step_form(page.body)
         answers = choose(self.number, iteration, form)
         response = self.browser.post(url, form.filled(answers))
         self.requests += 1
@@ -200,7 +201,7 @@ def test_double_submitted_step_is_idempotent(server, no_server_traceback):
         url = f"/es/a/{token}/s/{step}"
         page = browser.get(url)
         assert page.status == 200, (step, page.status)
-        form = StepForm.parse(page.body)
+        form = step_form(page.body)
         answers = choose(7, 1000 + round_number, form)
         body = form.filled(answers)
         gate = threading.Barrier(2)
@@ -233,7 +234,7 @@ def test_two_tabs_do_not_erase_each_others_answers(server, no_server_traceback):
     def load(step):
         page = browser.get(f"/es/a/{token}/s/{step}")
         assert page.status == 200, (step, page.status)
-        return StepForm.parse(page.body)
+        return step_form(page.body)
 
     def post(step, form, answers):
         response = browser.post(f"/es/a/{token}/s/{step}", form.filled(answers))
@@ -304,11 +305,11 @@ def test_dont_know_on_a_multiple_choice_question_is_saved(server, step, question
     browser = Browser(server.port)
     token, _ = start_assessment(browser, EMPRESA)
     url = f"/es/a/{token}/s/{step}"
-    form = StepForm.parse(browser.get(url).body)
+    form = step_form(browser.get(url).body)
     assert special in form.options[question]  # the page offers it
     response = browser.post(url, form.filled({question: [special]}))
     assert response.status == 302, (response.status, response.body[:300])
     rows = read_answers(server.database_url)["answers"][hash_token(token)]
     assert rows[question] in (special, [special])
-    shown = StepForm.parse(browser.get(url).body)  # and the page shows it ticked again
+    shown = step_form(browser.get(url).body)  # and the page shows it ticked again
     assert shown.value(question) == [special]

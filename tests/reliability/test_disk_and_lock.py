@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.extensions import db
-from tests.journey import Visitor
-from tests.reliability.support import StepForm
 from tests.reliability.support import app_config
+from tests.support.content import SHIPPED
+from tests.support.pages import step_form
+from tests.support.visitor import Visitor
 
 pytestmark = pytest.mark.reliability
 
@@ -75,7 +76,7 @@ def database_file(sqlite_template, tmp_path):
 def locked_save(database_file, caplog):
     """Post legal-1 while another connection holds the write lock; then release it."""
     app = create_app(
-        app_config(f"sqlite:///{database_file}", SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS)
+        app_config(f"sqlite:///{database_file}", SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS, **SHIPPED)
     )
     visitor = Visitor(app.test_client())
     visitor.start()
@@ -128,7 +129,7 @@ def test_held_write_lock_page_keeps_the_users_input(locked_save):
     page = locked_save["page"]
     assert locked_save["response"].status_code == 503
     assert 'class="step-form"' in page, "the generic error page, not the step, was shown"
-    assert StepForm.parse(page).value("legal_cotizaciones") == "parcial"  # shown checked
+    assert step_form(page).value("legal_cotizaciones") == "parcial"  # shown checked
     assert NOTICE.search(page), "no notice telling the user the page was not saved"
     # one busy timeout, not two: the page is shown again without waiting for the lock
     assert locked_save["elapsed"] < 2 * BUSY_TIMEOUT_MS / 1000
@@ -136,7 +137,7 @@ def test_held_write_lock_page_keeps_the_users_input(locked_save):
 
 def test_lock_taken_right_after_the_commit_does_not_report_a_failed_save(database_file):
     app = create_app(
-        app_config(f"sqlite:///{database_file}", SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS)
+        app_config(f"sqlite:///{database_file}", SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS, **SHIPPED)
     )
     visitor = Visitor(app.test_client())
     visitor.start()
@@ -189,7 +190,7 @@ def full_disk(database_file):
         assert shrink.execute("PRAGMA page_size").fetchone()[0] == 512
     finally:
         shrink.close()
-    app = create_app(app_config(f"sqlite:///{database_file}"))
+    app = create_app(app_config(f"sqlite:///{database_file}", **SHIPPED))
     state = {"full": False, "limits": []}
 
     with app.app_context():
@@ -218,7 +219,7 @@ def save_on_full_disk(app, set_full, database_file, lang, caplog):
     visitor.start()
     step_url = visitor.url.rsplit("/s/", 1)[0] + "/s/composicion_interna"
     visitor.get(step_url)
-    form = StepForm.parse(visitor.page)
+    form = step_form(visitor.page)
     answers = {q: [o for o in form.options[q] if o not in SPECIAL][-1] for q in form.questions}
     assert len(answers) >= 9
     before = snapshot(database_file)
@@ -254,7 +255,7 @@ def test_full_disk_answers_503_and_keeps_the_users_input(full_disk, database_fil
     assert int(response.headers["Retry-After"]) > 0
     assert "Traceback" not in page
     assert f'<html lang="{lang}">' in page
-    shown = StepForm.parse(page)
+    shown = step_form(page)
     assert {q: shown.value(q) for q in result["answers"]} == result["answers"]
     assert NOTICE.search(page)
     assert result["unchanged"], "something was written while the save failed"

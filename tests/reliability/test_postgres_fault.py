@@ -28,12 +28,13 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
-from tests.journey import EMPRESA
-from tests.journey import Visitor
 from tests.reliability.support import app_config
 from tests.reliability.support import free_port
 from tests.reliability.support import migrate
 from tests.reliability.support import sa_url
+from tests.support.content import EMPRESA
+from tests.support.content import SHIPPED
+from tests.support.visitor import Visitor
 
 pytestmark = pytest.mark.reliability
 
@@ -224,7 +225,7 @@ def stored_answers(url: str) -> dict:
 
 def test_app_answers_503_while_postgres_is_down_and_recovers_without_restart(postgres_up):
     private_postgres = postgres_up
-    app = create_app(app_config(private_postgres.url))
+    app = create_app(app_config(private_postgres.url, **SHIPPED))
     visitor = Visitor(app.test_client())
     visitor.start(EMPRESA)
     visitor.submit({"legal_cotizaciones": "si", "legal_protocolo_karin": "parcial"})
@@ -292,7 +293,7 @@ def test_app_answers_503_while_postgres_is_down_and_recovers_without_restart(pos
 
 
 def test_database_lost_after_the_last_query_of_a_page_is_not_a_500(postgres_up):
-    app = create_app(app_config(postgres_up.url))
+    app = create_app(app_config(postgres_up.url, **SHIPPED))
     lose_database = threading.Event()
 
     @app.after_request
@@ -314,5 +315,5 @@ def test_database_lost_after_the_last_query_of_a_page_is_not_a_500(postgres_up):
         with app.app_context():
             db.engine.dispose()
     assert not postgres_up.running()
-    assert response.status_code in (200, 503)
+    assert response.status_code == 200  # the page was ready: the teardown's failure is logged
     assert "Traceback" not in response.get_data(as_text=True)

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.associations import PASSWORD
-from tests.associations import create_association
-from tests.associations import login
-from tests.associations import new_campaign
-from tests.journey import Visitor
+from tests.support.accounts import create_association
+from tests.support.accounts import create_staff
+from tests.support.accounts import login
+from tests.support.accounts import new_campaign
+from tests.support.visitor import Visitor
 
 
 @dataclass
@@ -27,7 +27,7 @@ class World:
         values = {
             "lang": "es",
             "token": self.token,
-            "section_id": "legal-1",
+            "section_id": "legal",
             "campaign_id": self.campaign_id,
             "code": self.code,
             "association_id": 1,
@@ -48,9 +48,7 @@ def world(app, client):
     code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
     visitor = Visitor(app.test_client())
     visitor.start()
-    app.test_cli_runner().invoke(
-        args=["users", "create-admin", "--email", "staff@example.cl", "--password", PASSWORD]
-    )
+    create_staff(app)
     return World(app, visitor.token, campaign_id, code)
 
 

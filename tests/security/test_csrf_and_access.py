@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
-from tests.associations import login
 from tests.security.conftest import all_rules
+from tests.support.accounts import login
 
 PUBLIC_ENDPOINTS = {
     "static", "pages.root", "pages.landing", "pages.healthz", "pages.privacy", "pages.paper",

@@ -6,12 +6,13 @@ import re
 
 import pytest
 
-from tests.associations import PASSWORD
-from tests.associations import add_members
-from tests.associations import csrf
-from tests.associations import login
 from tests.conftest import readme_example
-from tests.journey import Visitor
+from tests.support.accounts import PASSWORD
+from tests.support.accounts import add_members
+from tests.support.accounts import create_staff
+from tests.support.accounts import login
+from tests.support.pages import csrf_token_of
+from tests.support.visitor import Visitor
 
 PAYLOAD = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -25,15 +26,13 @@ def assert_escaped(page: str, where: str):
 
 def test_hostile_text_in_every_user_field_is_escaped_everywhere(app, client):
     # An association registers with a hostile name and is approved.
-    token = csrf(client, "/es/associations/register")
+    token = csrf_token_of(client, "/es/associations/register")
     client.post(
         "/es/associations/register",
         data={"csrf_token": token, "name": PAYLOAD, "email": "x@example.cl",
               "password": PASSWORD, "confirm": PASSWORD},
     )  # fmt: skip
-    app.test_cli_runner().invoke(
-        args=["users", "create-admin", "--email", "staff@example.cl", "--password", PASSWORD]
-    )
+    create_staff(app)
     staff = app.test_client()
     login(staff, "staff@example.cl")
     assert_escaped(staff.get("/es/admin/").get_data(as_text=True), "admin page")
@@ -41,17 +40,17 @@ def test_hostile_text_in_every_user_field_is_escaped_everywhere(app, client):
     association_id = re.search(r"/admin/associations/(\d+)/approve", page).group(1)
     staff.post(
         f"/es/admin/associations/{association_id}/approve",
-        data={"csrf_token": csrf(staff, "/es/admin/")},
+        data={"csrf_token": csrf_token_of(staff, "/es/admin/")},
     )
     login(client, "x@example.cl")
     # Its campaign has a hostile name and message.
-    token = csrf(client, "/es/associations/campaigns/new")
+    token = csrf_token_of(client, "/es/associations/campaigns/new")
     response = client.post(
         "/es/associations/campaigns/new",
         data={
             "csrf_token": token,
             "name": PAYLOAD,
-            "version": "compromiso-migrante:1",
+            "version": "mini:1",
             "message": PAYLOAD,
         },
     )

@@ -17,11 +17,11 @@ from app.models import Answer
 from app.models import Assessment
 from app.models import ResultItem
 from app.models import utcnow
-from tests.associations import create_association
-from tests.associations import login
 from tests.conftest import TEST_SECRET
-from tests.journey import Visitor
-from tests.journey import best
+from tests.support.accounts import create_association
+from tests.support.accounts import login
+from tests.support.visitor import Visitor
+from tests.support.visitor import best
 
 SOURCES = Path(__file__).resolve().parents[2] / "app"
 
@@ -30,9 +30,10 @@ def test_double_submit_keeps_one_result(app, client):
     visitor = Visitor(client)
     visitor.start()
     visitor.answer_all(best)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', visitor.page).group(1)
     for _ in range(2):
-        response = client.post(f"/es/a/{visitor.token}/review", data={"csrf_token": token})
+        response = client.post(
+            f"/es/a/{visitor.token}/review", data={"csrf_token": visitor.csrf_token}
+        )
         assert response.status_code == 302
     with app.app_context():
         assert (

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-ORIGINAL = re.compile(r'<input type="hidden" name="(was-[^"]+)" value="([^"]*)"')
+from tests.support.content import profile_for
+from tests.support.pages import Page
 
-EMPRESA = {
-    "p_tipo_organizacion": "empresa",
-    "p_regimen_laboral": "codigo_trabajo",
-    "p_dotacion_total": "80",
-    "p_dotacion_extranjera": "12",
-    "p_intermediarios": "si",
-    "p_contratistas": "si",
-    "p_atencion_publico": "si",
-    "p_sector": "comercio",
-    "p_region": "metropolitana",
-    "p_carta_firmada": "no",
-}
+TOKEN_IN_URL = re.compile(r"/a/([A-Za-z0-9_-]{40,})/")
 
 
 class Visitor:
@@ -29,6 +17,12 @@ class Visitor:
         self.page = ""
         self.url = ""
         self.token = None
+
+    @property
+    def questionnaire(self):
+        """The questionnaire new assessments start with (the app's QUESTIONNAIRE)."""
+        app = self.client.application
+        return app.extensions["questionnaires"].get(app.config["QUESTIONNAIRE"])
 
     def get(self, url, expect=200):
         response = self.client.get(url)
@@ -40,7 +34,7 @@ class Visitor:
     def follow(self, response):
         while response.status_code in (302, 303):
             location = response.headers["Location"]
-            match = re.search(r"/a/([A-Za-z0-9_-]{40,})/", location)
+            match = TOKEN_IN_URL.search(location)
             if match:
                 self.token = match.group(1)
             response = self.client.get(location)
@@ -50,13 +44,19 @@ class Visitor:
         return response
 
     def hidden_originals(self) -> dict:
-        return {name: unescape(value) for name, value in ORIGINAL.findall(self.page)}
+        """The hidden `was-<question>` fields: what the page showed when it was rendered."""
+        return Page(self.page).hidden("was-")
+
+    @property
+    def csrf_token(self) -> str:
+        return Page(self.page).csrf_token
 
     def submit(self, data=None, action="next", url=None, follow=True, keep_originals=True):
         """Post the current page's form like a browser would (CSRF token, hidden fields)."""
-        form = {"csrf_token": CSRF.search(self.page).group(1), "action": action}
+        page = Page(self.page)
+        form = {"csrf_token": page.csrf_token, "action": action}
         if keep_originals:
-            form.update(self.hidden_originals())
+            form.update(page.hidden("was-"))
         form.update(data or {})
         response = self.client.post(url or self.url, data=form)
         if follow and response.status_code in (302, 303):
@@ -65,14 +65,14 @@ class Visitor:
         return response
 
     def start(self, profile=None):
+        """Open the profile form and send it; `profile` defaults to the one the tests
+        give for the app's questionnaire (tests/support/content.py)."""
         self.get(f"/{self.lang}/a/new")
-        return self.submit(profile or EMPRESA)
+        return self.submit(profile or profile_for(self.questionnaire.id))
 
     def answer_all(self, choose):
         """Answer every step until the review page; `choose(question)` gives a form value."""
-        questionnaire = self.client.application.extensions["questionnaires"].get(
-            "compromiso-migrante"
-        )
+        questionnaire = self.questionnaire
         for _ in range(len(questionnaire.sections) + 2):
             if "/review" in self.url:
                 return

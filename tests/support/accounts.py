@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from app.assess import store
 from app.engine import score
 from app.extensions import db
 from app.models import Assessment
 from app.models import Campaign
-from tests.journey import EMPRESA
+from tests.support.content import profile_for
+from tests.support.pages import csrf_token_of
 
 PASSWORD = "correct horse battery staple"
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf(client, url):
-    page = client.get(url).get_data(as_text=True)
-    return CSRF.search(page).group(1)
 
 
 def create_association(app, name, email, password=PASSWORD):
@@ -27,22 +20,31 @@ def create_association(app, name, email, password=PASSWORD):
     assert result.exit_code == 0, result.output
 
 
+def create_staff(app, email="staff@example.cl", password=PASSWORD):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create-admin", "--email", email, "--password", password]
+    )
+    assert result.exit_code == 0, result.output
+
+
 def login(client, email, password=PASSWORD, lang="es"):
-    token = csrf(client, f"/{lang}/associations/login")
+    token = csrf_token_of(client, f"/{lang}/associations/login")
     return client.post(
         f"/{lang}/associations/login",
         data={"csrf_token": token, "email": email, "password": password},
     )
 
 
-def new_campaign(client, name="Campaña 2026", lang="es"):
-    token = csrf(client, f"/{lang}/associations/campaigns/new")
+def new_campaign(client, name="Campaña 2026", lang="es", version=None):
+    """Create a campaign on the app's questionnaire (version 1 unless `version`)."""
+    version = version or f"{client.application.config['QUESTIONNAIRE']}:1"
+    token = csrf_token_of(client, f"/{lang}/associations/campaigns/new")
     response = client.post(
         f"/{lang}/associations/campaigns/new",
         data={
             "csrf_token": token,
             "name": name,
-            "version": "compromiso-migrante:1",
+            "version": version,
             "closes_on": "",
             "message": "Estimados socios: respondan antes de fin de mes.",
         },
@@ -60,7 +62,9 @@ def add_members(app, campaign_id, count, answers="best", named=False, name="Soci
             q.id: (q.best_answer() if answers == "best" else q.worst_answer())
             for q in questionnaire.questions
         }
-        profile = {k: (int(v) if v.isdigit() else v) for k, v in EMPRESA.items()}
+        profile = {
+            k: (int(v) if v.isdigit() else v) for k, v in profile_for(questionnaire.id).items()
+        }
         result = score(questionnaire, profile, chosen)
         for number in range(count):
             assessment, _ = Assessment.start(
