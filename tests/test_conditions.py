@@ -93,4 +93,4 @@ def test_any_text_parses_or_raises_condition_error(text):
         condition = parse(text)
     except ConditionError:
         return
-    condition.evaluate({})
+    assert isinstance(condition.evaluate({}), bool)
