@@ -8,22 +8,29 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from . import questionnaires
+from .assess.forms import answer_label
 from .engine import AnswerError
 from .engine import QuestionnaireError
 from .engine import score
+from .engine.checks import failed_checks
 from .engine.export import export
 from .engine.registry import publish
 from .engine.registry import questionnaire_files
 from .engine.registry import validate as validate_files
+from .engine.scoring import normalize_all
+from .explain import requirement_text
 from .i18n import content_for
+from .i18n import format_number
 
 questionnaire_cli = AppGroup("questionnaire", help="List, check, export and score questionnaires.")
 
@@ -145,8 +152,22 @@ def score_command(questionnaire_id, answers_file, version, lang):
         result = score(questionnaire, profile, answers)
     except AnswerError as error:
         fail(f"question {error.question_id}: {error.message}")
-    content = content_for(questionnaire, lang or questionnaire.language)
-    click.echo(json.dumps(result.to_json(action_text=content), ensure_ascii=False))
+    lang = lang or questionnaire.language
+    content = content_for(questionnaire, lang)
+    values = normalize_all(questionnaire, profile, True) | normalize_all(
+        questionnaire, answers, False
+    )
+    for check in failed_checks(questionnaire, values):
+        fail(f"check {check.id} ({', '.join(check.questions)}): {content(check, 'message')}")
+    with force_locale(lang):
+        label = partial(
+            answer_label, content=content, format_number=partial(format_number, lang=lang)
+        )
+        describe = partial(
+            requirement_text, result=result, content=content, answer_label=label, lang=lang
+        )
+        data = result.to_json(text=content, describe=describe)
+    click.echo(json.dumps(data, ensure_ascii=False))
 
 
 @questionnaire_cli.command("publish")

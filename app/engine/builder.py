@@ -11,17 +11,21 @@ from . import conditions
 from .calculators import CALCULATORS
 from .follow_ups import check_follow_ups
 from .follow_ups import constants
+from .model import BASES
 from .model import CHOICE_TYPES
+from .model import COMMITMENT_MINIMUMS
 from .model import DONT_KNOW
 from .model import HORIZONS
 from .model import NO
 from .model import NOT_APPLICABLE
 from .model import PRIORITIES
+from .model import PROFILE
 from .model import PROFILE_TYPES
 from .model import QUESTION_TYPES
 from .model import YES
 from .model import Action
 from .model import Band
+from .model import Check
 from .model import Commitment
 from .model import Dimension
 from .model import Level
@@ -29,30 +33,36 @@ from .model import Option
 from .model import Question
 from .model import Questionnaire
 from .model import Resource
+from .model import Rewording
 from .readers import Reader
 from .yaml_lines import LineMap
 from .yaml_lines import line_of
 
 VALUE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+COMMITMENT_RANK = {"": 0} | {status: rank for rank, status in enumerate(COMMITMENT_MINIMUMS, 1)}
 RESERVED_VALUES = {NOT_APPLICABLE, DONT_KNOW}
 
 TOP_KEYS = {
     "id", "version", "language", "title", "intro", "disclaimer", "estimated_minutes",
-    "commitments", "commitment_thresholds", "profile", "legal", "dimensions", "levels",
+    "commitments", "commitment_thresholds", "profile", "legal", "dimensions", "levels", "checks",
 }  # fmt: skip
 QUESTION_KEYS = {
     "id", "type", "text", "help", "source", "evidence", "weight", "options", "points", "bands",
     "min", "max", "max_length", "unit", "allow_na", "dont_know", "knockout", "required", "when",
-    "commitments", "actions", "cap", "calculator",
+    "commitments", "actions", "cap", "calculator", "basis", "hidden_because", "evidence_on",
+    "reworded",
 }  # fmt: skip
 PROFILE_KEYS = {
     "id", "type", "text", "help", "options", "min", "max", "max_length", "unit", "required",
-    "when",
+    "when", "identity",
 }  # fmt: skip
 OPTION_KEYS = {"value", "label", "points", "exclusive"}
-ACTION_KEYS = {"id", "text", "priority", "horizon", "on", "missing", "below", "resources"}
+ACTION_KEYS = {"id", "text", "priority", "horizon", "on", "missing", "below", "resources", "when"}
+REWORDED_KEYS = {"when", "text", "help", "evidence", "options", "actions"}
+CHECK_KEYS = {"id", "when", "message", "questions"}
 LEVEL_KEYS = {
     "id", "title", "description", "next_steps", "min", "dimensions", "requires", "knockouts",
+    "commitments",
 }  # fmt: skip
 DIMENSION_KEYS = {"id", "title", "description", "weight", "questions"}
 
@@ -101,6 +111,7 @@ class QuestionnaireBuilder(Reader):
                 dimensions.append(dimension)
         self.check_unique([d.id for d in dimensions], data, "dimensions", "dimension id")
         levels = self.levels(data, {d.id for d in dimensions if not d.legal})
+        checks = self.checks(data)
         for question, problem in check_follow_ups(self.fields, self.referenced):
             self.error(question.line, f"{question.id}.when", problem)
         if self.errors:
@@ -123,6 +134,7 @@ class QuestionnaireBuilder(Reader):
             levels=levels,
             commitments=commitments,
             commitment_thresholds=thresholds,
+            checks=checks,
         )
 
     def check_unique(self, ids, data, where, what):
@@ -222,6 +234,9 @@ class QuestionnaireBuilder(Reader):
             cap=self.cap(data, where, kind),
             calculator=self.calculator(data, where, kind),
             section="profile" if profile else "",
+            basis=self.basis(data, where),
+            hidden_because=self.text(data, "hidden_because", where),
+            identity=self.flag(data, "identity", where),
         )
         if question.knockout and question.max_points == 0:
             self.error(
@@ -230,6 +245,12 @@ class QuestionnaireBuilder(Reader):
                 "a knock-out question needs points, so that passing it can be told from failing",
             )
         question = replace(question, actions=self.actions(data, where, question))
+        question = replace(
+            question,
+            evidence_on=self.trigger_values(data, "evidence_on", where, question),
+            reworded=self.rewording(data, where, question),
+        )
+        self.check_hiding(data, where, question)
         if qid:
             self.fields[qid] = question
         return question
@@ -442,6 +463,9 @@ class QuestionnaireBuilder(Reader):
         a number compared with text, a list field used as a single value."""
         for node in condition.comparisons():
             left, right, op = node.left, node.right, node.op
+            if isinstance(left, conditions.Product) or isinstance(right, conditions.Product):
+                yield from self.product_errors(node)
+                continue
             names = [n for n in (left, right) if isinstance(n, conditions.Name)]
             if not names:
                 yield f"{op!r} compares two constants"
@@ -470,6 +494,122 @@ class QuestionnaireBuilder(Reader):
                 for value in constants(other):
                     if value not in valid:
                         yield f"{value!r} is not an option of {field.id!r}"
+
+    def product_errors(self, node):
+        """Products compare numbers of the profile (the follow-up proof does not try
+        products of answers)."""
+        if node.op in ("in", "not in"):
+            yield "a product is a number; compare it with <, <=, >, >=, == or !="
+        for side in (node.left, node.right):
+            factors = side.factors if isinstance(side, conditions.Product) else (side,)
+            for factor in factors:
+                if isinstance(factor, conditions.Name):
+                    field = self.fields[factor.name]
+                    if field.type != "number" or field.section != PROFILE:
+                        yield f"{field.id!r} in a product must be a number of the profile"
+                elif not (
+                    isinstance(factor, conditions.Literal)
+                    and isinstance(factor.value, int | float)
+                    and not isinstance(factor.value, bool)
+                ):
+                    yield "a product multiplies numbers and number fields only"
+
+    def basis(self, data, where) -> str:
+        basis = data.get("basis", "law")
+        if basis not in BASES:
+            self.error(
+                line_of(data, "basis"), f"{where}.basis", f"must be one of {', '.join(BASES)}"
+            )
+            return "law"
+        return basis
+
+    def check_hiding(self, data, where, question):
+        """What the profile may hide. A legal duty, where the law lifts it (say which in
+        `hidden_because`); a practice, only for what the organisation is (an `identity`
+        field). Otherwise a declaration could buy a better level: ask the practice in a
+        form that fits instead (`reworded`)."""
+        if question.basis != "law" and not question.knockout:
+            self.error(line_of(data, "basis"), f"{where}.basis", "only must-haves have a basis")
+        if question.section == PROFILE or question.when is None:
+            return
+        profile_names = sorted(
+            name for name in question.when.names if self.fields[name].section == PROFILE
+        )
+        if not profile_names:
+            return
+        line = line_of(data, "when")
+        declared = [name for name in profile_names if not self.fields[name].identity]
+        if declared and not question.knockout:
+            self.error(
+                line,
+                f"{where}.when",
+                f"a practice may not be hidden by what the organisation declares "
+                f"({', '.join(declared)}); ask it in a form that fits with `reworded`",
+            )
+        elif not question.hidden_because:
+            self.error(
+                line,
+                f"{where}.hidden_because",
+                "the profile can hide this question: say why it does not apply (the law "
+                "that lifts the duty, or what the organisation is)",
+            )
+
+    def rewording(self, data, where, question) -> Rewording | None:
+        item = data.get("reworded")
+        if item is None:
+            return None
+        place = f"{where}.reworded"
+        if not self.keys(item, place, REWORDED_KEYS, ("when", "text")):
+            return None
+        when = self.condition(item, place, question.id)
+        if when is not None and any(self.fields[n].section != PROFILE for n in when.names):
+            self.error(line_of(item, "when"), f"{place}.when", "may only use profile fields")
+        labels = self.mapping(item, "options", place)
+        texts = self.mapping(item, "actions", place)
+        action_ids = {action.id for action in question.actions}
+        for key, known, what in ((labels, question.option_by_value, "option"),
+                                 (texts, action_ids, "action")):  # fmt: skip
+            for name in key:
+                if str(name) not in known:
+                    self.error(item.line, place, f"{name!r} is not an {what} of {question.id!r}")
+        if when is None:
+            return None
+        return Rewording(
+            when=when,
+            text=self.text(item, "text", place, required=True),
+            help=self.text(item, "help", place),
+            evidence=self.text(item, "evidence", place),
+            option_labels=tuple((str(k), self.text(labels, k, place)) for k in labels),
+            action_texts=tuple((str(k), self.text(texts, k, place)) for k in texts),
+        )
+
+    def checks(self, data) -> tuple[Check, ...]:
+        result = []
+        for index, item in enumerate(self.items(data, "checks", "checks")):
+            where = f"checks[{index}]"
+            if not self.keys(item, where, CHECK_KEYS, ("id", "when", "message")):
+                continue
+            check_id = self.identifier(item, "id", where)
+            when = self.condition(item, where, check_id)
+            questions = tuple(str(q) for q in self.items(item, "questions", where))
+            for name in questions:
+                if name not in self.fields:
+                    self.error(
+                        line_of(item, "questions"), f"{where}.questions", f"unknown field {name!r}"
+                    )
+            if when is None:
+                continue
+            result.append(
+                Check(
+                    id=check_id,
+                    when=when,
+                    message=self.text(item, "message", where, required=True),
+                    questions=questions or tuple(sorted(when.names)),
+                    line=item.line,
+                )
+            )
+        self.check_unique([c.id for c in result], data, "checks", "check id")
+        return tuple(result)
 
     def actions(self, data, where, question) -> tuple[Action, ...]:
         result = []
@@ -521,6 +661,7 @@ class QuestionnaireBuilder(Reader):
                     missing=missing,
                     below=below,
                     resources=self.resources(item, place),
+                    when=self.condition(item, place, action_id),
                 )
             )
         return tuple(result)
@@ -574,6 +715,7 @@ class QuestionnaireBuilder(Reader):
                 dimensions=self.level_minimums(item, where, dimension_ids),
                 requires=self.level_requires(item, where),
                 knockouts_passed=knockouts == "passed",
+                commitments=self.level_commitments(item, where),
             )
             if level.min > 100:
                 self.error(line_of(item, "min"), f"{where}.min", "must be at most 100")
@@ -620,6 +762,17 @@ class QuestionnaireBuilder(Reader):
             requires.append((question_id, number))
         return tuple(requires)
 
+    def level_commitments(self, item, where) -> str:
+        minimum = item.get("commitments", "")
+        if minimum and minimum not in COMMITMENT_MINIMUMS:
+            self.error(
+                line_of(item, "commitments"),
+                f"{where}.commitments",
+                f"must be one of {', '.join(COMMITMENT_MINIMUMS)}",
+            )
+            return ""
+        return minimum or ""
+
     def check_level_order(self, lower: Level, level: Level, item, where):
         """Levels are listed lowest first: each asks at least what the one before asks."""
         if level.min < lower.min:
@@ -636,6 +789,12 @@ class QuestionnaireBuilder(Reader):
                     f"{where}.dimensions.{dimension_id}",
                     "levels out of order: below the previous level's minimum",
                 )
+        if COMMITMENT_RANK[level.commitments] < COMMITMENT_RANK[lower.commitments]:
+            self.error(
+                line_of(item, "commitments") or item.line,
+                f"{where}.commitments",
+                "levels out of order: below the previous level's commitments",
+            )
         if lower.knockouts_passed and not level.knockouts_passed:
             self.error(
                 item.line,

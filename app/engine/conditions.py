@@ -9,8 +9,12 @@ Grammar (lowest precedence first)::
     expr       := and_expr ("or" and_expr)*
     and_expr   := not_expr ("and" not_expr)*
     not_expr   := "not" not_expr | comparison
-    comparison := operand [("==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in") operand]
+    comparison := product [("==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in") product]
+    product    := operand ("*" operand)*
     operand    := NAME | NUMBER | STRING | "[" literal ("," literal)* "]" | "(" expr ")"
+
+A product multiplies numbers, so shares can be compared without division:
+`p_extranjeros * 100 > p_total * 15` (more than 15 per cent).
 
 A comparison involving a field with no value (not answered, or hidden) is
 false, so `not` is the only way to make a missing value count as true.
@@ -34,7 +38,7 @@ _TOKEN = re.compile(
     r"""\s*(?:
         (?P<number>-?\d+(?:\.\d+)?)
       | (?P<string>'[^']*'|"[^"]*")
-      | (?P<op>==|!=|<=|>=|<|>|\(|\)|\[|\]|,)
+      | (?P<op>==|!=|<=|>=|<|>|\(|\)|\[|\]|,|\*)
       | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
     )""",
     re.VERBOSE,
@@ -71,6 +75,11 @@ class Compare:
     op: str
     left: object
     right: object
+
+
+@dataclass(frozen=True)
+class Product:
+    factors: tuple
 
 
 @dataclass(frozen=True)
@@ -176,24 +185,33 @@ class _Parser:
         return self.comparison()
 
     def comparison(self):
-        left = self.operand()
+        left = self.product()
         kind, text, column = self.peek()
         if kind == "op" and text in COMPARISONS:
             self.take()
-            return Compare(text, left, self.operand())
+            return Compare(text, left, self.product())
         if (kind, text) == ("keyword", "in"):
             self.take()
-            return Compare("in", left, self.operand())
+            return Compare("in", left, self.product())
         if (kind, text) == ("keyword", "not") and self.peek(1)[:2] == ("keyword", "in"):
             self.take()
             self.take()
-            return Compare("not in", left, self.operand())
+            return Compare("not in", left, self.product())
+        if isinstance(left, Product):
+            raise ConditionError("a product must be compared with a number", column)
         if isinstance(left, Name):
             raise ConditionError(
                 f"{left.name!r} must be compared with something (for example {left.name} == 'x')",
                 column,
             )
         return left
+
+    def product(self):
+        factors = [self.operand()]
+        while self.peek()[:2] == ("op", "*"):
+            self.take()
+            factors.append(self.operand())
+        return factors[0] if len(factors) == 1 else Product(tuple(factors))
 
     def operand(self):
         kind, text, column = self.take()
@@ -241,6 +259,9 @@ def _names(node):
     elif isinstance(node, Compare):
         yield from _names(node.left)
         yield from _names(node.right)
+    elif isinstance(node, Product):
+        for factor in node.factors:
+            yield from _names(factor)
     elif isinstance(node, BoolOp):
         for operand in node.operands:
             yield from _names(operand)
@@ -268,7 +289,20 @@ def _value(node, values):
         return node.value
     if isinstance(node, ListLiteral):
         return frozenset(node.values)
+    if isinstance(node, Product):
+        return _multiply([_value(factor, values) for factor in node.factors])
     return _evaluate(node, values)
+
+
+def _multiply(factors):
+    if UNKNOWN in factors:
+        return UNKNOWN
+    if any(factor is UNANSWERED or not _is_number(factor) for factor in factors):
+        return UNANSWERED  # a product of anything but numbers has no value
+    result = 1
+    for factor in factors:
+        result *= factor
+    return result
 
 
 def _is_number(value) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from fractions import Fraction
 from functools import cached_property
 
@@ -20,6 +21,9 @@ PROFILE_TYPES = ("single", "multiple", "number", "text")
 PRIORITIES = ("high", "medium", "low")
 HORIZONS = (30, 90, 180)
 PROFILE = "profile"  # the section id of the profile, and the `section` of its fields
+REWORDED = "reworded"  # the `wording` of a question asked in its other form
+BASES = ("law", "standard")  # a must-have rests on the law or on a minimum standard (ILO, IOM)
+COMMITMENT_MINIMUMS = ("partial", "in_place")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class Option:
     label: str
     points: Fraction = Fraction(0)
     exclusive: bool = False  # for `multiple`: cannot be combined with other options
+    wording: str = ""  # REWORDED for a label of a reworded question
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,26 @@ class Action:
     missing: tuple[str, ...] = ()
     below: Fraction | None = None
     resources: tuple[Resource, ...] = ()
+    when: Condition | None = None  # offered only to organisations this holds for (e.g. size)
+    wording: str = ""  # REWORDED for the text of a reworded question's action
 
     @property
     def priority_rank(self) -> int:
         return PRIORITIES.index(self.priority)
+
+
+@dataclass(frozen=True)
+class Rewording:
+    """The form a question takes when `when` holds for the profile: the same answers
+    and points, asked in words that fit (e.g. readiness, for an organisation with no
+    foreign staff today). Parts left empty are not shown."""
+
+    when: Condition
+    text: str
+    help: str = ""
+    evidence: str = ""
+    option_labels: tuple[tuple[str, str], ...] = ()  # (option value, label)
+    action_texts: tuple[tuple[str, str], ...] = ()  # (action id, text)
 
 
 @dataclass(frozen=True)
@@ -87,6 +108,12 @@ class Question:
     cap: Fraction | None = None  # `multiple`: the most points the question can earn
     section: str = ""
     calculator: str = ""  # a helper the journey shows beside the question (see calculators.py)
+    basis: str = "law"  # of a must-have: the law, or a minimum standard (BASES)
+    hidden_because: str = ""  # why the profile may hide it (the law that lifts the duty)
+    identity: bool = False  # a profile field that says what the organisation is
+    evidence_on: tuple[str, ...] = ()  # the answers its evidence is asked for (all if empty)
+    reworded: Rewording | None = None
+    wording: str = ""  # REWORDED when this is the other form of the question
     # Every weighted point of the questionnaire times `scale` is a whole number, so
     # scoring adds integers and makes a fraction only once per score.
     scale: int = 1
@@ -146,6 +173,27 @@ class Question:
             return min(sum(self._option_units[v] for v in value), self.possible_units)
         return int(self.weight * self.points(value) * self.scale)
 
+    def as_reworded(self) -> Question:
+        """This question in its other form: same id, answers and points."""
+        rewording = self.reworded
+        labels = dict(rewording.option_labels)
+        texts = dict(rewording.action_texts)
+        return replace(
+            self,
+            text=rewording.text,
+            help=rewording.help,
+            evidence=rewording.evidence,
+            options=tuple(
+                replace(o, label=labels[o.value], wording=REWORDED) if o.value in labels else o
+                for o in self.options
+            ),
+            actions=tuple(
+                replace(a, text=texts[a.id], wording=REWORDED) if a.id in texts else a
+                for a in self.actions
+            ),
+            wording=REWORDED,
+        )
+
     def best_answer(self):
         """An answer earning the question's maximum points (for `export`)."""
         if self.type in CHOICE_TYPES:
@@ -202,6 +250,18 @@ class Level:
     dimensions: tuple[tuple[str, Fraction], ...] = ()
     requires: tuple[tuple[str, Fraction], ...] = ()
     knockouts_passed: bool = False
+    commitments: str = ""  # every commitment at least this status (COMMITMENT_MINIMUMS)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A cross-field rule answers must keep, e.g. foreign staff <= total staff."""
+
+    id: str
+    when: Condition  # must hold once every field it names is answered
+    message: str
+    questions: tuple[str, ...]  # where the message is shown
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -241,6 +301,7 @@ class Questionnaire:
     levels: tuple[Level, ...] = ()
     commitments: tuple[Commitment, ...] = ()
     commitment_thresholds: tuple[Fraction, Fraction] = (Fraction(75), Fraction(25))
+    checks: tuple[Check, ...] = ()
     path: str = ""
     sha256: str = ""
     page_size: int = field(default=10)

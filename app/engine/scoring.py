@@ -26,6 +26,7 @@ from fractions import Fraction
 from .conditions import UNKNOWN
 from .model import CHOICE_TYPES
 from .model import DONT_KNOW
+from .model import HORIZONS
 from .model import NOT_APPLICABLE
 from .model import Action
 from .model import Level
@@ -137,6 +138,11 @@ def normalize_all(questionnaire: Questionnaire, values: Mapping, profile: bool) 
 # --- Output ------------------------------------------------------------------
 
 
+def source_text(item, part: str = "text") -> str:
+    """A questionnaire text as written (the source language)."""
+    return item.text if isinstance(item, Action) else getattr(item, part)
+
+
 @dataclass(frozen=True)
 class Outcome:
     question: Question
@@ -170,6 +176,7 @@ class TriggeredAction:
     answer: object
     knockout: bool
     gain: Fraction  # overall percentage points the question could still add
+    for_next_level: bool = False  # it works on a requirement of the next level
 
 
 @dataclass(frozen=True)
@@ -177,12 +184,60 @@ class CommitmentResult:
     id: str
     score: int | None
     status: str
+    blocked: bool = False  # in place, but a must-have is not met: it does not count yet
+
+
+class Evidence:
+    """When to gather the evidence of a practice."""
+
+    GATHER_NOW = "gather_now"  # the best answer: the practice runs, its proof should exist
+    ONCE_RUNNING = "once_running"  # decided or partly applied: what it will need
+    AFTER_ACTING = "after_acting"  # not in place yet
 
 
 @dataclass(frozen=True)
 class EvidenceItem:
     question: Question
-    ready: bool  # the answer says the practice exists, so the evidence should too
+    when: str  # an Evidence value
+
+    @property
+    def ready(self) -> bool:
+        return self.when == Evidence.GATHER_NOW
+
+
+class Need:
+    """The kinds of requirement a readiness level sets."""
+
+    MUST_HAVE = "must_have"  # a legal requirement or a minimum standard, met
+    OVERALL = "overall"  # the overall score, at least
+    DIMENSION = "dimension"  # an area's score, at least
+    PRACTICE = "practice"  # a named question, at least this many points
+    COMMITMENT = "commitment"  # a commitment of the Carta, at least partly in place
+
+
+@dataclass(frozen=True)
+class Requirement:
+    kind: str  # a Need
+    id: str  # the question, dimension or commitment ("" for the overall score)
+    met: bool
+    minimum: object = None  # a percentage, points, or a commitment status
+    current: object = None  # the organisation's figure, answer or status
+
+
+@dataclass(frozen=True)
+class LevelCheck:
+    """One rung of the ladder: a level and each of its requirements, met or not."""
+
+    level: Level
+    requirements: tuple[Requirement, ...]
+
+    @property
+    def met(self) -> bool:
+        return all(r.met for r in self.requirements)
+
+    @property
+    def unmet(self) -> tuple[Requirement, ...]:
+        return tuple(r for r in self.requirements if not r.met)
 
 
 @dataclass(frozen=True)
@@ -199,6 +254,21 @@ class Result:
     outcomes: dict[str, Outcome]
     commitments: dict[str, CommitmentResult]
     evidence: tuple[EvidenceItem, ...]
+    ladder: tuple[LevelCheck, ...] = ()
+
+    @property
+    def next_level(self) -> LevelCheck | None:
+        """The first level above the one reached, with what it still needs."""
+        index = self.questionnaire.levels.index(self.level)
+        above = [
+            check for check in self.ladder if check.level in self.questionnaire.levels[index + 1 :]
+        ]
+        return above[0] if above else None
+
+    @property
+    def can_apply(self) -> bool:
+        """No must-have is failed or pending."""
+        return not (self.knockouts_failed or self.knockouts_pending)
 
     @property
     def dont_know_share(self) -> Fraction:
@@ -207,22 +277,38 @@ class Result:
             return Fraction(0)
         return Fraction(sum(1 for o in answered if o.dont_know), len(answered))
 
-    def to_json(self, action_text=lambda action: action.text) -> dict:
-        """The `questionnaire score` contract of DESIGN.md."""
+    def to_json(self, text=source_text, describe=lambda requirement: requirement.id) -> dict:
+        """The `questionnaire score` contract of DESIGN.md. `text(item, part)` gives a
+        questionnaire text in the wanted language, `describe(requirement)` says a
+        requirement in words."""
+        next_level = self.next_level
         return {
             "overall": self.overall,
             "level": self.level.id,
             "dimensions": {d: s.score for d, s in self.dimensions.items()},
             "knockouts_failed": list(self.knockouts_failed),
             "actions": [
-                {
-                    "id": item.action.id,
-                    "priority": item.action.priority,
-                    "text": action_text(item.action),
-                }
+                {"id": item.action.id, "priority": item.action.priority, "text": text(item.action)}
                 for item in self.actions
             ],
             "unanswered": list(self.unanswered),
+            "next_level": None
+            if next_level is None
+            else {
+                "id": next_level.level.id,
+                "unmet": [
+                    {"kind": r.kind, "id": r.id, "text": describe(r)} for r in next_level.unmet
+                ],
+            },
+            "commitments": {
+                c: {"score": r.score, "status": r.status, "blocked": r.blocked}
+                for c, r in self.commitments.items()
+            },
+            "evidence": [
+                {"id": e.question.id, "when": e.when, "text": text(e.question, "evidence")}
+                for e in self.evidence
+            ],
+            "verify": [q.id for q in self.verify],
         }
 
 
@@ -267,39 +353,80 @@ def score(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> R
     profile = normalize_all(questionnaire, profile, profile=True)
     answers = normalize_all(questionnaire, answers, profile=False)
     outcomes = walk(questionnaire, profile, answers)
+    _, known = visible_profile(questionnaire, profile)
+    asked = asked_forms(questionnaire, known)
+    known |= {q: o.value for q, o in outcomes.items() if o.state in ANSWER_STATES}
 
     dimensions = {d.id: _dimension_score(d, outcomes) for d in questionnaire.dimensions}
     overall_ratio = _overall(questionnaire, dimensions)
     overall = percent(overall_ratio) if overall_ratio is not None else None
-
     knockouts = [o for o in outcomes.values() if o.question.knockout and o.visible]
-    failed = tuple(
-        o.question.id for o in knockouts if o.state == State.ANSWERED and o.earned < o.possible
-    )
+    failed = tuple(o.question.id for o in knockouts if not _passed(o) and o.state in ANSWER_STATES)
     pending = tuple(o.question.id for o in knockouts if o.state == State.UNANSWERED)
-
+    commitments = _commitments(questionnaire, outcomes, must_haves_open=bool(failed or pending))
+    ladder = _ladder(questionnaire, overall, dimensions, outcomes, commitments)
+    level = next((c.level for c in reversed(ladder) if c.met), questionnaire.levels[0])
+    above = [
+        c for c in ladder if questionnaire.levels.index(c.level) > questionnaire.levels.index(level)
+    ]
     return Result(
         questionnaire=questionnaire,
         overall=overall,
-        level=_level(questionnaire, overall, dimensions, outcomes, bool(failed or pending)),
+        level=level,
         dimensions=dimensions,
         knockouts_failed=failed,
         knockouts_pending=pending,
-        actions=_actions(questionnaire, outcomes, dimensions),
-        verify=tuple(o.question for o in outcomes.values() if o.visible and o.dont_know),
+        actions=_actions(questionnaire, outcomes, dimensions, known, asked, above[:1]),
+        verify=tuple(asked[o.question.id] for o in outcomes.values() if o.visible and o.dont_know),
         unanswered=tuple(
             o.question.id
             for o in outcomes.values()
             if o.state == State.UNANSWERED and o.question.required
         ),
         outcomes=outcomes,
-        commitments=_commitments(questionnaire, outcomes),
-        evidence=tuple(
-            EvidenceItem(o.question, o.state == State.ANSWERED and o.earned > 0)
-            for o in outcomes.values()
-            if o.question.evidence and o.state in (State.ANSWERED, State.UNANSWERED)
-        ),
+        commitments=commitments,
+        evidence=_evidence(outcomes, asked),
+        ladder=ladder,
     )
+
+
+ANSWER_STATES = (State.ANSWERED, State.NOT_APPLICABLE)
+
+
+def asked_forms(questionnaire: Questionnaire, known_profile: Mapping) -> dict[str, Question]:
+    """Each question in the form it is asked of this profile (its `reworded` form where
+    that form's condition holds): the texts of its actions and evidence follow."""
+    return {
+        q.id: q.as_reworded()
+        if q.reworded is not None and q.reworded.when.evaluate(known_profile)
+        else q
+        for q in questionnaire.questions
+    }
+
+
+def _passed(outcome: Outcome) -> bool:
+    """A must-have is met when it does not apply or earns its full points."""
+    if outcome.state in (State.HIDDEN_BY_PROFILE, State.NOT_APPLICABLE):
+        return True
+    return outcome.state == State.ANSWERED and outcome.earned == outcome.possible
+
+
+def _evidence(outcomes, asked) -> tuple[EvidenceItem, ...]:
+    items = []
+    for outcome in outcomes.values():
+        question = outcome.question
+        if not question.evidence or outcome.state not in (State.ANSWERED, State.UNANSWERED):
+            continue
+        if question.evidence_on and outcome.value not in question.evidence_on:
+            continue  # e.g. no proof of fines for an organisation that has none
+        if outcome.state == State.ANSWERED and outcome.earned == outcome.possible:
+            when = Evidence.GATHER_NOW
+        elif outcome.state == State.ANSWERED and outcome.earned > 0:
+            when = Evidence.ONCE_RUNNING
+        else:
+            when = Evidence.AFTER_ACTING
+        items.append(EvidenceItem(asked[question.id], when))
+    return tuple(items)
 
 
 def _outcome(question: Question, known, applicable, answers) -> Outcome:
@@ -338,22 +465,41 @@ def _overall(questionnaire, dimensions) -> Fraction | None:
     return sum((w * r for w, r in weighted), Fraction(0)) / total
 
 
-def _level(questionnaire, overall, dimensions, outcomes, knockouts_open) -> Level:
-    """The highest level whose every condition holds; the first level is the floor."""
-    for level in reversed(questionnaire.levels[1:]):
-        if level.knockouts_passed and knockouts_open:
-            continue
-        if (overall or 0) < level.min:
-            continue
-        if any(
-            dimensions[d].score is not None and dimensions[d].score < minimum
-            for d, minimum in level.dimensions
-        ):
-            continue
-        if any(not _requirement_met(outcomes[q], minimum) for q, minimum in level.requires):
-            continue
-        return level
-    return questionnaire.levels[0]
+def _ladder(questionnaire, overall, dimensions, outcomes, commitments) -> tuple[LevelCheck, ...]:
+    """Every level above the floor with each requirement it sets, met or not. The
+    organisation's level is the highest whose requirements are all met."""
+    must_haves = [o for o in outcomes.values() if o.question.knockout and o.visible]
+    checks = []
+    for level in questionnaire.levels[1:]:
+        needs = []
+        if level.knockouts_passed:
+            needs += [
+                Requirement(Need.MUST_HAVE, o.question.id, _passed(o), None, o.value)
+                for o in must_haves
+            ]
+        needs.append(Requirement(Need.OVERALL, "", (overall or 0) >= level.min, level.min, overall))
+        for dimension_id, minimum in level.dimensions:
+            figure = dimensions[dimension_id].score
+            met = figure is None or figure >= minimum
+            needs.append(Requirement(Need.DIMENSION, dimension_id, met, minimum, figure))
+        for question_id, minimum in level.requires:
+            outcome = outcomes[question_id]
+            met = _requirement_met(outcome, minimum)
+            needs.append(Requirement(Need.PRACTICE, question_id, met, minimum, outcome.value))
+        if level.commitments:
+            allowed = COMMITMENT_STATUSES[level.commitments]
+            needs += [
+                Requirement(Need.COMMITMENT, c, r.status in allowed, level.commitments, r.status)
+                for c, r in commitments.items()
+            ]
+        checks.append(LevelCheck(level, tuple(needs)))
+    return tuple(checks)
+
+
+COMMITMENT_STATUSES = {
+    "partial": (Status.PARTIAL, Status.IN_PLACE),
+    "in_place": (Status.IN_PLACE,),
+}
 
 
 def _requirement_met(outcome: Outcome, minimum: Fraction) -> bool:
@@ -377,17 +523,22 @@ def _triggers(action: Action, question: Question, value) -> bool:
     return action.below is not None and question.points(value) < action.below
 
 
-def _actions(questionnaire, outcomes, dimensions) -> tuple[TriggeredAction, ...]:
+def _actions(questionnaire, outcomes, dimensions, known, asked, next_levels):
+    """Triggered actions in the order an owner would act: must-haves first, soonest
+    first; then what the next level needs; then the rest, by what they would add."""
+    serves = _next_level_targets(questionnaire, next_levels)
     total_weight = sum((d.weight for d in questionnaire.dimensions if d.weight > 0), Fraction(0))
     triggered = []
     for index, question in enumerate(questionnaire.questions):
         outcome = outcomes[question.id]
         if outcome.state != State.ANSWERED:
             continue
+        form = asked[question.id]
         fired = [
             (order, action)
-            for order, action in enumerate(question.actions)
+            for order, action in enumerate(form.actions)
             if _triggers(action, question, outcome.value)
+            and (action.when is None or action.when.evaluate(known))
         ]
         if not fired:
             continue
@@ -398,13 +549,33 @@ def _actions(questionnaire, outcomes, dimensions) -> tuple[TriggeredAction, ...]
             share = Fraction(outcome.possible - outcome.earned, score.possible)
             gain = 100 * share * dimension.weight / total_weight
         knockout = question.knockout and outcome.earned < outcome.possible
+        needed = not knockout and bool(
+            serves & ({question.id, dimension.id} | set(question.commitments))
+        )
         for order, action in fired:
-            item = TriggeredAction(action, question, outcome.value, knockout, gain)
-            triggered.append(((not knockout, action.priority_rank, -gain, index, order), item))
+            item = TriggeredAction(action, form, outcome.value, knockout, gain, needed)
+            rank = action.priority_rank
+            if knockout:
+                key = (0, action.horizon or max(HORIZONS), rank, index, order)
+            elif needed:
+                key = (1, rank, -gain, index, order)
+            else:
+                key = (2, -gain, rank, index, order)
+            triggered.append((key, item))
     return tuple(item for _, item in sorted(triggered, key=lambda pair: pair[0]))
 
 
-def _commitments(questionnaire, outcomes) -> dict[str, CommitmentResult]:
+def _next_level_targets(questionnaire, next_levels) -> set[str]:
+    """The questions, areas and commitments the next level still asks more of."""
+    targets = set()
+    for check in next_levels:
+        for requirement in check.unmet:
+            if requirement.kind in (Need.DIMENSION, Need.PRACTICE, Need.COMMITMENT):
+                targets.add(requirement.id)
+    return targets
+
+
+def _commitments(questionnaire, outcomes, must_haves_open: bool) -> dict[str, CommitmentResult]:
     in_place, partial = questionnaire.commitment_thresholds
     result = {}
     for commitment in questionnaire.commitments:
@@ -424,5 +595,6 @@ def _commitments(questionnaire, outcomes) -> dict[str, CommitmentResult]:
             if value >= partial
             else Status.NOT_IN_PLACE
         )
-        result[commitment.id] = CommitmentResult(commitment.id, value, status)
+        blocked = status == Status.IN_PLACE and must_haves_open
+        result[commitment.id] = CommitmentResult(commitment.id, value, status, blocked)
     return result

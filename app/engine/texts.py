@@ -10,6 +10,7 @@ from __future__ import annotations
 import yaml
 
 from .model import Action
+from .model import Check
 from .model import Commitment
 from .model import Dimension
 from .model import Level
@@ -24,10 +25,16 @@ QUESTION_PARTS = ("text", "help", "source", "evidence", "unit")
 def context_of(questionnaire: Questionnaire, item, part: str = "text") -> str:
     if isinstance(item, Questionnaire):
         return f"{questionnaire.id}/{part}"
+    if isinstance(item, Question) and item.wording:
+        return f"{questionnaire.id}/{item.id}/{item.wording}/{part}"
     if isinstance(item, Question | Dimension):
         return f"{questionnaire.id}/{item.id}/{part}"
+    if isinstance(item, Action) and item.wording:
+        return f"{questionnaire.id}/{item.question_id}/{item.wording}/actions/{item.id}"
     if isinstance(item, Action):
         return f"{questionnaire.id}/{item.question_id}/actions/{item.id}"
+    if isinstance(item, Check):
+        return f"{questionnaire.id}/checks/{item.id}"
     if isinstance(item, Level):
         return f"{questionnaire.id}/levels/{item.id}/{part}"
     if isinstance(item, Commitment):
@@ -36,15 +43,20 @@ def context_of(questionnaire: Questionnaire, item, part: str = "text") -> str:
 
 
 def source_of(item, part: str = "text") -> str:
+    if isinstance(item, Check):
+        return item.message
     return item.text if isinstance(item, Action) else getattr(item, part)
 
 
 def option_context(questionnaire: Questionnaire, question: Question, option) -> str:
+    if option.wording:
+        return f"{questionnaire.id}/{question.id}/{option.wording}/options/{option.value}"
     return f"{questionnaire.id}/{question.id}/options/{option.value}"
 
 
 def resource_context(questionnaire: Questionnaire, action: Action, index: int) -> str:
-    return f"{context_of(questionnaire, action)}/resources/{index}"
+    """A link's title, the same in both forms of a question."""
+    return f"{questionnaire.id}/{action.question_id}/actions/{action.id}/resources/{index}"
 
 
 def texts(questionnaire: Questionnaire, source: str | None = None):
@@ -58,17 +70,25 @@ def texts(questionnaire: Questionnaire, source: str | None = None):
     def line_of(default, *path):
         return (where and where.line(*path)) or default
 
+    def question_items(question):
+        found = [(question, part, question.line) for part in QUESTION_PARTS]
+        if question.reworded is not None:
+            other = question.as_reworded()
+            found += [(other, part, question.line) for part in ("text", "help", "evidence")]
+        return found
+
     items = [(q, part, 1) for part in ("title", "intro", "disclaimer")]
     items += [(c, part, 1) for c in q.commitments for part in ("title", "description")]
     for question in q.profile:
-        items += [(question, part, question.line) for part in QUESTION_PARTS]
+        items += question_items(question)
     for dimension in q.dimensions:
         items += [(dimension, part, 1) for part in ("title", "description")]
         for question in dimension.questions:
-            items += [(question, part, question.line) for part in QUESTION_PARTS]
+            items += question_items(question)
     items += [
         (level, part, 1) for level in q.levels for part in ("title", "description", "next_steps")
     ]
+    items += [(check, "message", check.line) for check in q.checks]
     for item, part, line in items:
         text = source_of(item, part)
         if text:
@@ -76,14 +96,18 @@ def texts(questionnaire: Questionnaire, source: str | None = None):
         if isinstance(item, Question) and part == "text":
             about = f"{item.text[:120]}"
             for option in item.options:
-                if option.label:
+                if option.label and option.wording == item.wording:
                     note = f"An answer to the question: {about}"
-                    at = line_of(line, option, "label", item)
+                    at = line_of(line, option, option.value if option.wording else "label", item)
                     yield option_context(q, item, option), option.label, at, note
             for action in item.actions:
+                if action.wording != item.wording:
+                    continue  # the same text as in the question's first form
                 note = f"A recommended action, shown after a weak answer to: {about}"
-                at = line_of(line, action, "text", item)
+                at = line_of(line, action, action.id if action.wording else "text", item)
                 yield context_of(q, action), action.text, at, note
+                if action.wording:
+                    continue  # its links are the first form's
                 for index, resource in enumerate(action.resources):
                     note = "The title of a link to an official web page"
                     at_ = line_of(at, resource, "title", item, action, index)
@@ -120,8 +144,12 @@ class SourceLines:
         root = self.root
         if isinstance(item, Questionnaire):
             return root
+        if isinstance(item, Question) and item.wording:
+            return _get(self.questions.get(item.id), item.wording)
         if isinstance(item, Question):
             return self.questions.get(item.id)
+        if isinstance(item, Check):
+            return _find(_items(_get(root, "checks")), "id", item.id)
         if isinstance(item, Commitment):
             return _find(_items(_get(root, "commitments")), "id", item.id)
         if isinstance(item, Level):
@@ -130,6 +158,10 @@ class SourceLines:
             if item.legal:
                 return _get(root, "legal")
             return _find(_items(_get(root, "dimensions")), "id", item.id)
+        if isinstance(item, Option) and item.wording:
+            return _get(self._mapping(question), "options")  # {value: label}
+        if isinstance(item, Action) and item.wording:
+            return _get(self._mapping(question), "actions")  # {action id: text}
         if isinstance(item, Option):
             return _find(_items(_get(self._mapping(question), "options")), "value", item.value)
         if isinstance(item, Action):
