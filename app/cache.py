@@ -36,8 +36,8 @@ class Declaration:
 QUESTION_WIDGETS = Declaration(
     "question widgets",
     4096,  # every state of every choice question in three languages, ~1-2 KB each
-    key="questionnaire id, version and file sha256, language, question id, posted raw "
-    "data, parsed value, original value",
+    key="questionnaire id, version and file sha256, language, question id and wording, "
+    "posted raw data, parsed value, original value",
     why="the HTML is a function of exactly these; the macro is imported without context, "
     "so it cannot read the token or anything else (tests/test_cache.py proves it); free "
     "text, errors and calculator results are never cached",
@@ -67,7 +67,8 @@ CAMPAIGN_SUMMARIES = Declaration(
 FORM_CLASSES = Declaration(
     "form classes",
     512,
-    key="questionnaire id, version and file sha256, language, ids of the questions shown",
+    key="questionnaire id, version and file sha256, language, ids and wordings of the "
+    "questions shown",
     why="a class holds only field definitions from the questionnaire; each request makes "
     "its own form instance with its own data",
 )

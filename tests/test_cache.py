@@ -34,6 +34,8 @@ FRAGMENTS = {
         "plan",
         "benchmark",
         "answer_label",
+        "next_level",  # derived from the result
+        "describe",
     },  # fmt: skip
     # Landing pages, kept only for visitors without login or messages (`personal`).
     "landing.html": {"questionnaire", "content", "retention_days", "url_for"},

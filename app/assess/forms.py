@@ -118,7 +118,8 @@ def section_form(questions, content, original: dict, formdata=None):
     `original` holds the values shown when the page was rendered; posting
     them back lets the save skip answers this page did not change."""
 
-    form_class = _form_class((*content.key, tuple(q.id for q in questions)), questions, content)
+    shown = tuple((q.id, q.wording) for q in questions)
+    form_class = _form_class((*content.key, shown), questions, content)
     if formdata is not None:
         form = form_class(formdata=formdata)
     else:

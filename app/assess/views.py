@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from flask import abort
 from flask import current_app
@@ -25,13 +26,16 @@ from ..database import start_writing
 from ..engine import score
 from ..engine.calculators import CalculatorError
 from ..engine.calculators import art20
+from ..engine.checks import failed_checks
 from ..engine.journey import Journey
 from ..engine.journey import carry_over
 from ..engine.journey import profile_gaps
 from ..engine.model import PROFILE
+from ..explain import requirement_text
 from ..extensions import db
 from ..i18n import content_for
 from ..i18n import current_language
+from ..i18n import format_number
 from ..models import Assessment
 from ..pages import render_error
 from ..reporting.benchmark import campaign_benchmark
@@ -39,6 +43,7 @@ from . import bp
 from . import store
 from .forms import ORIGINAL_PREFIX
 from .forms import SharingForm
+from .forms import answer_label
 from .forms import changed_values
 from .forms import posted_value
 from .forms import section_form
@@ -148,9 +153,43 @@ def validated_form(questionnaire, journey, step):
     values = {q.id: posted_value(q, form) for q in questions if not form[q.id].errors}
     if step.id == PROFILE:
         for question in profile_gaps(questionnaire, values):
-            if not form[question.id].errors:  # an invalid answer keeps its own message
-                form[question.id].errors = [_("Answer this question.")]
+            add_error(form, question.id, _("Answer this question."))
+    for check in failed_checks(questionnaire, journey.with_values(values).values):
+        on_page = [name for name in check.questions if name in values] or [
+            name for name in sorted(check.when.names) if name in values
+        ]
+        for name in on_page:
+            add_error(form, name, content(check, "message"))
+    for question in questions:
+        if question.calculator and values.get(question.id) is not None:
+            contradiction = calculator_contradiction(question, values[question.id])
+            if contradiction:
+                add_error(form, question.id, contradiction)
     return form, values
+
+
+def add_error(form, field_id: str, message: str) -> None:
+    """Flag a field, unless it already has a message (an invalid answer keeps its own)."""
+    if not form[field_id].errors:
+        form[field_id].errors = [message]
+
+
+def calculator_contradiction(question, value) -> str | None:
+    """The art. 20 calculator filled in on the page and an answer that says the opposite."""
+    if not any(request.form.get(f"calc-{name}", "").strip() for name in CALCULATOR_FIELDS):
+        return None
+    result = calculate()["result"]
+    if result is None or value not in question.option_by_value:
+        return None
+    points = question.option_by_value[value].points
+    if result.meets_rule and points == 0:
+        return _("Your calculation above says you meet the rule. Check your answer or the numbers.")
+    if not result.meets_rule and points == question.max_points:
+        return _(
+            "Your calculation above says you do not meet the rule yet. "
+            "Check your answer or the numbers."
+        )
+    return None
 
 
 def posted_question_ids() -> set[str]:
@@ -172,7 +211,7 @@ def calculate():
     numbers, errors = {}, {}
     for name in CALCULATOR_FIELDS:
         text = request.form.get(f"calc-{name}", "").strip() or "0"
-        if not text.isdigit() or len(text) > 7:
+        if not (text.isascii() and text.isdigit()) or len(text) > 7:
             errors[name] = _("Enter a whole number, for example 12.")
         else:
             numbers[name] = int(text)
@@ -286,7 +325,8 @@ def review(token):
     if loaded.submitted:
         return redirect(url_for("assess.results", token=token))
     questionnaire, journey = loaded.questionnaire, loaded.journey
-    if request.method == "GET":
+    broken = failed_checks(questionnaire, journey.values)
+    if request.method == "GET" or broken:
         return render_template(
             "assess/review.html",
             questionnaire=questionnaire,
@@ -294,7 +334,8 @@ def review(token):
             journey=journey,
             token=token,
             unanswered=journey.all_unanswered(),
-        )
+            broken=broken,
+        ), 422 if request.method == "POST" else 200
     if journey.unanswered(questionnaire.sections[0]):
         abort(409)  # the review page offers no submit button while the profile has gaps
     result = score(questionnaire, journey.profile, journey.answers)
@@ -320,6 +361,8 @@ def results_context(token):
         "previous": loaded.previous_result(),
         "plan": action_plan(result),
         "benchmark": campaign_benchmark(loaded.record.campaign_id),
+        "next_level": result.next_level,
+        "describe": describer(result, content_for(questionnaire)),
     }
     return context | {"report": rendered_report(context), "token": token}
 
@@ -344,20 +387,28 @@ def rendered_report(context):
     return report
 
 
-def action_plan(result):
-    """Actions grouped by priority, then by horizon: [(priority, [(horizon, [items])])]."""
-    groups = []
-    for priority in ("high", "medium", "low"):
-        items = [a for a in result.actions if a.action.priority == priority and not a.knockout]
-        horizons = sorted({a.action.horizon or 0 for a in items})
-        if items:
-            groups.append(
-                (
-                    priority,
-                    [(h, [a for a in items if (a.action.horizon or 0) == h]) for h in horizons],
-                )
-            )
-    return groups
+def action_plan(result) -> dict:
+    """The plan after the must-haves (shown first, with the verdict), in the engine's
+    order: what the next level needs, then the rest by what it would add."""
+    items = [a for a in result.actions if not a.knockout]
+    return {
+        "next_level": [a for a in items if a.for_next_level],
+        "rest": [a for a in items if not a.for_next_level],
+    }
+
+
+def describer(result, content):
+    """`requirement_text` for one result, in the page's language."""
+
+    def describe(requirement):
+        return requirement_text(
+            requirement,
+            result,
+            content,
+            partial(answer_label, content=content, format_number=format_number),
+        )
+
+    return describe
 
 
 @bp.get("/<token>/results")
@@ -433,9 +484,6 @@ def delete(token):
 
 @bp.context_processor
 def answer_helpers():
-    from ..i18n import format_number
-    from .forms import answer_label
-
     return {"answer_label": lambda q, v, content: answer_label(q, v, content, format_number)}
 
 

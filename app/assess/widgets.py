@@ -22,6 +22,7 @@ def question_widget(render, question, form, content, calculator, calculator_fiel
     key = (
         *content.key,
         question.id,
+        question.wording,
         tuple(field.raw_data or ()),
         repr(field.data),
         original,

@@ -12,6 +12,7 @@ from .model import Questionnaire
 from .model import Section
 from .scoring import AnswerError
 from .scoring import State
+from .scoring import asked_forms
 from .scoring import normalize
 from .scoring import visible_profile
 from .scoring import walk
@@ -27,8 +28,9 @@ class Journey:
         self.questionnaire = questionnaire
         self.profile = dict(profile)
         self.answers = dict(answers)
-        self.shown_profile, _ = visible_profile(questionnaire, self.profile)
+        self.shown_profile, known = visible_profile(questionnaire, self.profile)
         self.outcomes = walk(questionnaire, self.profile, self.answers)
+        self.asked = asked_forms(questionnaire, known)  # each question as it is put to them
 
     def visible(self, question: Question) -> bool:
         if question.section == PROFILE:
@@ -36,11 +38,17 @@ class Journey:
         return self.outcomes[question.id].visible
 
     def questions(self, section: Section) -> list[Question]:
-        return [q for q in section.questions if self.visible(q)]
+        """The visible questions of a section, each in the form it is asked."""
+        return [self.asked.get(q.id, q) for q in section.questions if self.visible(q)]
 
     @property
     def steps(self) -> list[Section]:
         return [s for s in self.questionnaire.sections if self.questions(s)]
+
+    @property
+    def values(self) -> dict:
+        """Profile and answers together, as checks read them."""
+        return self.profile | self.answers
 
     def value(self, question: Question):
         source = self.profile if question.section == PROFILE else self.answers
@@ -74,7 +82,11 @@ class Journey:
         rule out. (Follow-ups on the same page appear as the page's own answers change.)"""
         if step.id == PROFILE:
             return list(step.questions)
-        return [q for q in step.questions if self.outcomes[q.id].state != State.HIDDEN_BY_PROFILE]
+        return [
+            self.asked[q.id]
+            for q in step.questions
+            if self.outcomes[q.id].state != State.HIDDEN_BY_PROFILE
+        ]
 
     def unseen_questions(self, step: Section, seen_ids: Iterable[str]) -> list[Question]:
         """Visible, unanswered questions of a step that were not on the page just posted."""

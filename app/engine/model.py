@@ -346,5 +346,10 @@ class Questionnaire:
         return tuple(sections)
 
     @cached_property
+    def section_of(self) -> dict[str, Section]:
+        """The page each question is on."""
+        return {q.id: section for section in self.sections for q in section.questions}
+
+    @cached_property
     def section_by_id(self) -> dict[str, Section]:
         return {section.id: section for section in self.sections}
