@@ -94,3 +94,20 @@ def test_any_text_parses_or_raises_condition_error(text):
     except ConditionError:
         return
     assert isinstance(condition.evaluate({}), bool)
+
+
+def test_a_multiple_answered_with_a_special_value_holds_that_value():
+    condition = parse("'na' in medidas")
+    assert condition.evaluate({"medidas": "na"})
+    assert not condition.evaluate({"medidas": frozenset({"facilitador"})})
+    assert parse("'na' not in medidas").evaluate({"medidas": frozenset({"facilitador"})})
+
+
+def test_products_compare_shares_without_division():
+    share = parse("extranjeros * 100 > total * 15")
+    assert share.evaluate({"extranjeros": 16, "total": 100})
+    assert not share.evaluate({"extranjeros": 15, "total": 100})
+    assert not share.evaluate({"total": 100})  # an unanswered factor: no value, false
+    assert share.evaluate_partially({"extranjeros": UNKNOWN, "total": 100}) is UNKNOWN
+    with pytest.raises(ConditionError, match="product must be compared"):
+        parse("extranjeros * 100")

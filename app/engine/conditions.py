@@ -311,6 +311,8 @@ def _is_number(value) -> bool:
 
 def _compare(op, left, right) -> bool:
     if op in ("in", "not in"):
+        if isinstance(right, str):
+            right = frozenset({right})  # a `multiple` answered "na" or "dont_know" holds just that
         if not isinstance(right, frozenset | set | tuple | list):
             return False
         found = bool(left & right) if isinstance(left, frozenset) else left in right
