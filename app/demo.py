@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from fractions import Fraction
 
 import click
@@ -46,6 +47,7 @@ class Member:
     language: str
     maturity: float  # 0..1: how far along its practices are; drives the answers
     profile: dict  # realistic values for fields the questionnaire has (others are drawn)
+    answers: dict = dataclass_field(default_factory=dict)  # fixed answers, e.g. the Carta
 
 
 # Fictitious organisations: varied sizes, sectors, regions and progress.
@@ -66,8 +68,8 @@ MEMBERS = (
             "p_atencion_publico": "no",
             "p_sector": "agricultura_pesca",
             "p_region": "coquimbo",
-            "p_carta_firmada": "si",
         },
+        answers={"legal_carta_compromiso": "si"},
     ),
     Member(
         "Constructora Cordillera Ltda.",
@@ -85,8 +87,8 @@ MEMBERS = (
             "p_atencion_publico": "no",
             "p_sector": "construccion",
             "p_region": "metropolitana",
-            "p_carta_firmada": "en_proceso",
         },
+        answers={"legal_carta_compromiso": "en_proceso"},
     ),
     Member(
         "Panadería La Espiga",
@@ -104,8 +106,8 @@ MEMBERS = (
             "p_atencion_publico": "si",
             "p_sector": "manufactura",
             "p_region": "valparaiso",
-            "p_carta_firmada": "no",
         },
+        answers={"legal_carta_compromiso": "no"},
     ),
     Member(
         "Transportes del Biobío S.A.",
@@ -123,8 +125,8 @@ MEMBERS = (
             "p_atencion_publico": "si",
             "p_sector": "transporte",
             "p_region": "biobio",
-            "p_carta_firmada": "no",
         },
+        answers={"legal_carta_compromiso": "no"},
     ),
     Member(
         "Hotel Puerto Austral",
@@ -142,8 +144,8 @@ MEMBERS = (
             "p_atencion_publico": "si",
             "p_sector": "alojamiento_comida",
             "p_region": "magallanes",
-            "p_carta_firmada": "si",
         },
+        answers={"legal_carta_compromiso": "si"},
     ),
     Member(
         "Servicios de Aseo Norte Grande",
@@ -161,8 +163,8 @@ MEMBERS = (
             "p_atencion_publico": "si",
             "p_sector": "servicios_empresas",
             "p_region": "antofagasta",
-            "p_carta_firmada": "en_proceso",
         },
+        answers={"legal_carta_compromiso": "en_proceso"},
     ),
 )
 
@@ -225,6 +227,11 @@ def member_values(questionnaire, member: Member, rng: random.Random) -> tuple[di
     answers = {}
     for question in questionnaire.questions:
         value = draw_answer(question, rng, member.maturity)
+        if question.id in member.answers:  # drawn all the same: the other draws stay put
+            try:
+                value = normalize(question, member.answers[question.id])
+            except AnswerError:  # another questionnaire: keep the drawn answer
+                pass
         if value != "":
             answers[question.id] = normalize(question, value)
     # Conditions only read earlier answers, and the walk ignores hidden ones: one
