@@ -19,6 +19,7 @@ from werkzeug.serving import WSGIRequestHandler
 from werkzeug.serving import make_server
 
 from app import create_app
+from tests.support.content import translations_directory
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -67,13 +68,15 @@ STAFF_ACCOUNT = ("users", "create-admin", "--email", "staff@example.cl", "--pass
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """The app on a migrated SQLite file, served on 127.0.0.1 and a free port."""
+    """The app on a migrated SQLite file, served on 127.0.0.1 and a free port; the
+    shipped questionnaire (the default) with freshly compiled catalogs."""
     directory = tmp_path_factory.mktemp("e2e")
     app = create_app(
         {
             "SECRET_KEY": secrets.token_hex(32),
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'e2e.sqlite'}",
             "INSTANCE_PATH": str(directory / "instance"),
+            "TRANSLATIONS_DIR": translations_directory(),
         }
     )
     with app.app_context():
