@@ -80,7 +80,8 @@ def choose(client: int, iteration: int, form: Form) -> dict:
         elif kind == "checkbox":
             # Not "I don't know"/"Does not apply" here: that is a 500 of its own
             # (test_dont_know_on_a_multiple_choice_question_is_saved), not a concurrency issue.
-            options = [o for o in form.options[question] if o not in SPECIAL]
+            # Nor "no foreign staff" among nationalities: every client has foreign staff.
+            options = [o for o in form.options[question] if o not in (*SPECIAL, "ninguna")]
             answers[question] = [pick(client, iteration, question, options)]
         else:
             raise AssertionError(f"unexpected question {question} ({kind}) on the page")
