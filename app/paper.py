@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from .engine import conditions as c
+from .i18n import format_percentage
 
 
 def describe(condition, questionnaire, content) -> str:
@@ -33,6 +34,8 @@ def _describe(node, questionnaire, content) -> str:
         return _("not (%(condition)s)", condition=_describe(node.operand, questionnaire, content))
     if not isinstance(node, c.Compare):
         return ""
+    if isinstance(node.left, c.Product) or isinstance(node.right, c.Product):
+        return _describe_share(node, questionnaire, content)
     if isinstance(node.right, c.Name) and isinstance(node.left, c.Literal):
         field = questionnaire.fields[node.right.name]
         words = {"question": content(field), "answer": _label(field, node.left.value, content)}
@@ -69,3 +72,40 @@ def _describe(node, questionnaire, content) -> str:
     if node.op == "==":
         return _("you answered “%(answer)s” to “%(question)s”", answer=answer, question=question)
     return _("you did not answer “%(answer)s” to “%(question)s”", answer=answer, question=question)
+
+
+def _factors(side):
+    """(field name, number) of `field * number` (or of a lone field, number 1)."""
+    factors = side.factors if isinstance(side, c.Product) else (side,)
+    names = [f.name for f in factors if isinstance(f, c.Name)]
+    number = 1
+    for factor in factors:
+        if isinstance(factor, c.Literal):
+            number *= factor.value
+    return (names[0] if len(names) == 1 else None), number
+
+
+def _describe_share(node, questionnaire, content) -> str:
+    """`part * 100 > whole * 15` -> "“part” is more than 15 % of “whole”"."""
+    (part, part_factor), (whole, whole_factor) = _factors(node.left), _factors(node.right)
+    if part is None or whole is None or node.op not in SHARE_PHRASES or not part_factor:
+        return _("a calculation with your numbers")
+    return SHARE_PHRASES[node.op]() % {
+        "part": content(questionnaire.fields[part]),
+        "share": format_percentage(100 * whole_factor / part_factor),
+        "whole": content(questionnaire.fields[whole]),
+    }
+
+
+SHARE_PHRASES = {
+    ">": lambda: _(
+        "your answer to “%(part)s” is more than %(share)s of your answer to “%(whole)s”"
+    ),
+    ">=": lambda: _(
+        "your answer to “%(part)s” is at least %(share)s of your answer to “%(whole)s”"
+    ),
+    "<": lambda: _(
+        "your answer to “%(part)s” is less than %(share)s of your answer to “%(whole)s”"
+    ),
+    "<=": lambda: _("your answer to “%(part)s” is at most %(share)s of your answer to “%(whole)s”"),
+}

@@ -294,3 +294,12 @@ def test_results_open_with_what_the_next_level_needs(make_app):
     responsable = QUESTIONNAIRE.fields["g_responsable_inclusion"]
     next_level = page.split('class="next-level"')[1].split("</section>")[0]
     assert responsable.text[:30] in next_level or "at least" in next_level
+
+
+def test_the_paper_questionnaire_says_the_85_per_cent_condition_in_words(make_app):
+    client = make_app(**SHIPPED).test_client()
+    for lang in ("es", "ht", "en"):
+        response = client.get(f"/{lang}/questionnaire")
+        assert response.status_code == 200
+    page = client.get("/es/questionnaire").get_data(as_text=True)
+    assert "es más del 15" in page

@@ -267,7 +267,7 @@ def test_two_tabs_do_not_erase_each_others_answers(server, no_server_traceback):
     tab_a, tab_b = load("profile"), load("profile")
     assert tab_b.value("p_dotacion_total") == "80"
     post("profile", tab_a, {"p_dotacion_total": "4321"})
-    post("profile", tab_b, {"p_carta_firmada": "si"})
+    post("profile", tab_b, {"p_sector": "construccion"})
     # Radios, both tabs at the same moment.
     tab_a, tab_b = load("legal-1"), load("legal-1")
     post_together(
@@ -289,7 +289,7 @@ def test_two_tabs_do_not_erase_each_others_answers(server, no_server_traceback):
 
     rows = read_answers(server.database_url)["answers"][hash_token(token)]
     assert rows["p_dotacion_total"] == 4321
-    assert rows["p_carta_firmada"] == "si"
+    assert rows["p_sector"] == "construccion"
     assert rows["legal_cotizaciones"] == "si"
     assert rows["legal_protocolo_karin"] == "parcial"
     assert rows["g_recursos"] == "si"

@@ -37,19 +37,19 @@ MINI_PROFILE = {
     "p_sector": "comercio",
     "p_region": "metropolitana",
 }
-# The same organisation answering the shipped questionnaire (reliability and
-# browser tests, bench/).
+# A similar organisation answering the shipped questionnaire (reliability and
+# browser tests, bench/): 13 foreign workers of 80 is more than 15 per cent, so the
+# art. 20 question (and its calculator) is asked.
 EMPRESA = {
     "p_tipo_organizacion": "empresa",
     "p_regimen_laboral": "codigo_trabajo",
     "p_dotacion_total": "80",
-    "p_dotacion_extranjera": "12",
+    "p_dotacion_extranjera": "13",
     "p_intermediarios": "si",
     "p_contratistas": "si",
     "p_atencion_publico": "si",
     "p_sector": "comercio",
     "p_region": "metropolitana",
-    "p_carta_firmada": "no",
 }
 PROFILES = {"mini": MINI_PROFILE, "compromiso-migrante": EMPRESA}
 
