@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from .engine.model import plain_number
 from .engine.scoring import Need
 from .engine.scoring import Status
 from .i18n import format_percentage
@@ -31,14 +32,14 @@ def requirement_text(requirement, result, content, answer_label, lang: str | Non
     if kind == Need.OVERALL:
         return _(
             "Overall readiness of at least %(minimum)s (now %(current)s)",
-            minimum=format_percentage(requirement.minimum, lang),
+            minimum=format_percentage(plain_number(requirement.minimum), lang),
             current=format_percentage(requirement.current or 0, lang),
         )
     if kind == Need.DIMENSION:
         return _(
             "%(area)s: at least %(minimum)s (now %(current)s)",
             area=content(questionnaire.dimension_by_id[requirement.id], "title"),
-            minimum=format_percentage(requirement.minimum, lang),
+            minimum=format_percentage(plain_number(requirement.minimum), lang),
             current=format_percentage(requirement.current or 0, lang),
         )
     if kind == Need.PRACTICE:

@@ -189,6 +189,20 @@ def test_score_names_what_the_next_level_needs(cli, tmp_path):
     assert data["actions"][0]["id"] == "asumir_responsabilidad"
 
 
+def test_score_says_overall_and_area_gaps_as_percentages(cli, tmp_path):
+    answers = {"contrato_escrito": "si", "responsable": "2", "capacitacion": "no", "apoyos": "na"}
+    path = write_answers(
+        tmp_path, {"profile": {"tipo": "empresa", "dotacion": 3}, "answers": answers}
+    )
+    data = json.loads(run(cli, "questionnaire", "score", "ejemplo", path, "--lang", "es").output)
+    assert data["level"] == "inicial"
+    texts = {r["kind"]: r["text"] for r in data["next_level"]["unmet"]}
+    assert texts["overall"] == "Preparación general de al menos 60% (ahora 50%)"
+    # gestion 6/12 meets its 50 %; entorno has no points left (apoyos "na") and asks nothing.
+    assert set(texts) == {"overall", "commitment"}
+    assert "al menos en parte implementado" in texts["commitment"]
+
+
 def test_score_refuses_answers_that_break_a_check(cli, tmp_path):
     profile = {"tipo": "empresa", "dotacion": 12, "extranjeros": 40}
     path = write_answers(tmp_path, {"profile": profile, "answers": {}})
