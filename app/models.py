@@ -59,6 +59,14 @@ class Assessment(db.Model):
     # What the member shares with its association: only anonymous totals (the
     # default) or its named individual result.
     share_named: Mapped[bool] = mapped_column(default=False)
+    # One organisation is one member: its assessments share a member id (the first
+    # one's id; NULL on the first itself), and a newer submitted result supersedes
+    # the older ones, which then count nowhere.
+    member_id: Mapped[int | None] = mapped_column(index=True)
+    superseded: Mapped[bool] = mapped_column(default=False)
+    # Where a campaign member joined from: a keyed, truncated hash of the address,
+    # so staff can see many completions from one place in minutes (never the address).
+    join_origin: Mapped[str | None] = mapped_column(sa.String(16))
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan", passive_deletes=True
@@ -73,6 +81,7 @@ class Assessment(db.Model):
                 "campaign_id": previous.campaign_id,
                 "member_name": previous.member_name,
                 "share_named": previous.share_named,
+                "member_id": previous.member_key,
             } | extra
         assessment = cls(
             token_hash=hash_token(token),
@@ -83,6 +92,11 @@ class Assessment(db.Model):
             **extra,
         )
         return assessment, token
+
+    @property
+    def member_key(self) -> int:
+        """The organisation this assessment belongs to, across re-assessments."""
+        return self.member_id or self.id
 
 
 class Answer(db.Model):
@@ -211,6 +225,24 @@ class Campaign(db.Model):
         if self.closed_at is not None:
             return False
         return self.closes_on is None or self.closes_on >= utcnow().date()
+
+
+class Release(db.Model):
+    """Figures over a cohort of members, frozen when it was made: a campaign's (or, with
+    no campaign, the national overview's). A new release is made only once at least
+    five member results are new or changed, so comparing two releases never isolates
+    fewer than five organisations."""
+
+    __tablename__ = "releases"
+    __table_args__ = (sa.Index("ix_releases_campaign_created", "campaign_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE")
+    )
+    members: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    figures: Mapped[dict] = mapped_column(sa.JSON)
 
 
 class ResultItem(db.Model):
