@@ -29,6 +29,8 @@ from . import i18n
 from . import markdown
 from .cache import landing_pages
 from .extensions import db
+from .reporting.aggregates import format_count
+from .reporting.aggregates import shown_share
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ def init_app(app: Flask) -> None:
         format_number=i18n.format_number,
         format_percentage=i18n.format_percentage,
         format_day=i18n.format_day,
+        format_count=format_count,
+        shown_share=shown_share,
     )
     app.add_template_filter(markdown.markdown, "md")
     app.add_template_filter(markdown.inline, "inline")

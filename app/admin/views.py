@@ -24,10 +24,10 @@ from ..models import Association
 from ..models import PasswordReset
 from ..models import utcnow
 from ..reporting import aggregates
+from ..reporting.integrity import suspicious_campaigns
 from . import bp
 
 log = logging.getLogger(__name__)
-OVERVIEW_FIELDS = ("p_region", "p_sector", "p_dotacion_total", "p_tipo_organizacion")
 
 
 bp.before_request(admins_only)
@@ -62,8 +62,9 @@ def index():
         resets=resets,
         versions=versions,
         loaded=list(questionnaires()),
-        summary=aggregates.cached_summary(sa.true()),
-        breakdowns={f: aggregates.breakdown(f) for f in OVERVIEW_FIELDS},
+        participation=aggregates.participation(sa.true()),
+        release=aggregates.latest_release(None),
+        suspicious=suspicious_campaigns(),
         questionnaire=questionnaire,
         content=content_for(questionnaire),
         minimum=aggregates.MIN_GROUP_SIZE,

@@ -18,6 +18,7 @@ from ..models import ResultItem
 from ..models import SavedSection
 from ..models import hash_token
 from ..models import utcnow
+from ..reporting.aggregates import refresh_release
 from ..reporting.result_rows import result_rows
 
 MAX_TOKEN_LENGTH = 64
@@ -128,7 +129,10 @@ def saved_sections(assessment: Assessment) -> set[str]:
 
 def submit(assessment: Assessment, result, profile: dict) -> bool:
     """Mark submitted once and keep the figures dashboards aggregate; a second
-    (or concurrent) submit changes nothing."""
+    (or concurrent) submit changes nothing.
+
+    The organisation's earlier results stop counting (one organisation, one member),
+    and its campaign's and the national releases are renewed if enough changed."""
     updated = db.session.execute(
         sa.update(Assessment)
         .where(Assessment.id == assessment.id, Assessment.submitted_at.is_(None))
@@ -137,4 +141,13 @@ def submit(assessment: Assessment, result, profile: dict) -> bool:
     if updated.rowcount != 1:
         return False
     db.session.execute(sa.insert(ResultItem), result_rows(assessment.id, result, profile))
+    member = sa.func.coalesce(Assessment.member_id, Assessment.id)
+    db.session.execute(
+        sa.update(Assessment)
+        .where(member == assessment.member_key, Assessment.id != assessment.id)
+        .values(superseded=True)
+    )
+    if assessment.campaign_id is not None:
+        refresh_release(assessment.campaign_id)
+    refresh_release(None)
     return True

@@ -67,8 +67,8 @@ def index():
     ).all()
     counts = dict(
         db.session.execute(
-            sa.select(Assessment.campaign_id, sa.func.count(Assessment.submitted_at))
-            .where(Assessment.campaign_id.in_([c.id for c in campaigns]))
+            sa.select(Assessment.campaign_id, sa.func.count())
+            .where(*aggregates.counted(Assessment.campaign_id.in_([c.id for c in campaigns])))
             .group_by(Assessment.campaign_id)
         ).all()
     )
@@ -106,14 +106,14 @@ def new_campaign():
 def dashboard(campaign_id):
     campaign = own_campaign(campaign_id)
     questionnaire = pinned_questionnaire(campaign)
-    summary = aggregates.campaign_summary(campaign.id)
-    named = named_members(campaign.id, NAMED_ROWS_SHOWN + 1) if summary.completed else []
+    named = named_members(campaign.id, NAMED_ROWS_SHOWN + 1)
     return render_template(
         "associations/dashboard.html",
         campaign=campaign,
         questionnaire=questionnaire,
         content=content_for(questionnaire),
-        summary=summary,
+        participation=aggregates.participation(Assessment.campaign_id == campaign.id),
+        release=aggregates.latest_release(campaign.id),
         named=named[:NAMED_ROWS_SHOWN],
         more_named=len(named) > NAMED_ROWS_SHOWN,
         invitation=url_for("join.join", code=campaign.code, _external=True),

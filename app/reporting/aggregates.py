@@ -1,55 +1,100 @@
-"""Aggregates over submitted results, computed in SQL (GROUP BY), never by
-looping over rows in Python. Nothing is shown below MIN_GROUP_SIZE results
-(docs/SECURITY.md T7)."""
+"""Figures over members' results, released in cohorts (docs/SECURITY.md T7).
+
+- A member is an organisation: its newest submitted result counts, older ones
+  (superseded by a re-assessment) count nowhere.
+- Figures are computed in SQL (GROUP BY), never by looping over rows in Python,
+  and only inside a *release*: a frozen snapshot made once at least
+  MIN_GROUP_SIZE members completed, and again only once at least MIN_GROUP_SIZE
+  member results are new or changed. One more member never moves a figure, so
+  comparing two releases never isolates fewer than MIN_GROUP_SIZE organisations.
+- Participation (started, completed) is live: it says nothing about results.
+"""
 
 from __future__ import annotations
 
-import time
+from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
-from ..cache import campaign_summaries
 from ..extensions import db
+from ..i18n import format_number
 from ..models import Assessment
+from ..models import Release
 from ..models import ResultItem
+from ..models import utcnow
 
 MIN_GROUP_SIZE = 5
+SMALL_COUNT = 3  # a count below this is shown as "fewer than 3"
+
+
+def format_count(value: int) -> str:
+    """A number of organisations in a breakdown: one or two only as "fewer than 3",
+    so that a table cannot point at a single member."""
+    if 0 < value < SMALL_COUNT:
+        return _("Fewer than %(minimum)s", minimum=SMALL_COUNT)
+    return format_number(value)
+
+
+def shown_share(count: int, members: int) -> float:
+    """The share a bar may draw: none for a count shown as "fewer than 3"."""
+    return 0.0 if count < SMALL_COUNT or not members else 100 * count / members
+
+
+def counted(*conditions) -> tuple:
+    """The results that count: submitted, and not superseded by a newer one."""
+    return (Assessment.submitted_at.is_not(None), Assessment.superseded.is_(False), *conditions)
+
+
+def counted_ids(*conditions):
+    return sa.select(Assessment.id).where(*counted(*conditions)).scalar_subquery()
 
 
 @dataclass
-class Summary:
+class Participation:
+    """Live counts of organisations: they never reveal a result."""
+
     started: int
     completed: int
-    overall_mean: float | None = None
-    overall_median: float | None = None
-    dimensions: dict = field(default_factory=dict)  # id -> (mean, median)
-    commitments: dict = field(default_factory=dict)  # id -> {status: share 0-100}
-    levels: dict = field(default_factory=dict)  # level id -> count
-    knockouts: list = field(default_factory=list)  # [(question id, count)]
-    actions: list = field(default_factory=list)  # [(action id, count)]
-
-    @property
-    def enough(self) -> bool:
-        return self.completed >= MIN_GROUP_SIZE
-
-    @property
-    def members_needed(self) -> int:
-        return max(0, MIN_GROUP_SIZE - self.completed)
 
     @property
     def completion_rate(self) -> float:
         return 100 * self.completed / self.started if self.started else 0.0
 
+    @property
+    def members_needed(self) -> int:
+        return max(0, MIN_GROUP_SIZE - self.completed)
 
-def submitted_ids(*conditions):
-    """A subquery of submitted assessment ids matching the conditions."""
-    return (
-        sa.select(Assessment.id)
-        .where(Assessment.submitted_at.is_not(None), *conditions)
-        .scalar_subquery()
-    )
+
+def participation(*conditions) -> Participation:
+    member = sa.func.coalesce(Assessment.member_id, Assessment.id)
+    started = db.session.scalar(sa.select(sa.func.count(sa.distinct(member))).where(*conditions))
+    completed = db.session.scalar(sa.select(sa.func.count()).where(*counted(*conditions)))
+    return Participation(started or 0, completed or 0)
+
+
+@dataclass
+class Summary:
+    """The figures of one release."""
+
+    members: int
+    overall_mean: float | None = None
+    overall_median: float | None = None
+    dimensions: dict = field(default_factory=dict)  # id -> [mean, median]
+    commitments: dict = field(default_factory=dict)  # id -> {status: members}
+    levels: dict = field(default_factory=dict)  # level id -> count
+    knockouts: list = field(default_factory=list)  # [[question id, count]]
+    actions: list = field(default_factory=list)  # [[action id, count]]
+    breakdowns: dict = field(default_factory=dict)  # profile field -> [[group, count, mean]]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Summary:
+        return cls(**data)
 
 
 def median(ids, kind: str, key: str, count: int) -> float | None:
@@ -72,18 +117,11 @@ def median(ids, kind: str, key: str, count: int) -> float | None:
     return sum(values) / len(values)
 
 
-def summarize(*conditions) -> Summary:
-    """Aggregates over the submitted assessments matching `conditions`: one GROUP BY
-    over every figure, then one ORDER BY/OFFSET query per median."""
-    started, completed = db.session.execute(
-        sa.select(sa.func.count(Assessment.id), sa.func.count(Assessment.submitted_at)).where(
-            *conditions
-        )
-    ).one()
-    summary = Summary(started=started or 0, completed=completed or 0)
-    if not summary.enough:
-        return summary
-    ids = submitted_ids(*conditions)
+def summarize(members: int, conditions, breakdown_fields=()) -> Summary:
+    """The figures over the counted results matching `conditions`: one GROUP BY over
+    every figure, then one ORDER BY/OFFSET query per median."""
+    summary = Summary(members=members)
+    ids = counted_ids(*conditions)
     figures = (
         sa.select(
             ResultItem.kind,
@@ -95,76 +133,31 @@ def summarize(*conditions) -> Summary:
         .where(ResultItem.assessment_id.in_(ids))
         .group_by(ResultItem.kind, ResultItem.key, ResultItem.status)
     )
-    counted = {"level": {}, "knockout": {}, "action": {}}
+    tallies = {"level": {}, "knockout": {}, "action": {}}
     for kind, key, status, count, mean in db.session.execute(figures):
         if kind == "overall":
             summary.overall_mean = float(mean) if mean is not None else None
             summary.overall_median = median(ids, "overall", "", count)
         elif kind == "dimension":
-            summary.dimensions[key] = (float(mean), median(ids, "dimension", key, count))
+            summary.dimensions[key] = [float(mean), median(ids, "dimension", key, count)]
         elif kind == "commitment":
-            summary.commitments.setdefault(key, {})[status] = 100 * count / summary.completed
-        elif kind in counted:
-            counted[kind][key] = count
-    summary.levels = counted["level"]
-    summary.knockouts = _most_common(counted["knockout"], 5)
-    summary.actions = _most_common(counted["action"], 10)
+            summary.commitments.setdefault(key, {})[status] = count
+        elif kind in tallies:
+            tallies[kind][key] = count
+    summary.levels = tallies["level"]
+    summary.knockouts = _most_common(tallies["knockout"], 5)
+    summary.actions = _most_common(tallies["action"], 10)
+    summary.breakdowns = {f: breakdown(f, ids) for f in breakdown_fields}
     return summary
 
 
-def _most_common(counts: dict, limit: int) -> list[tuple[str, int]]:
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+def _most_common(counts: dict, limit: int) -> list[list]:
+    return [list(item) for item in sorted(counts.items(), key=lambda i: (-i[1], i[0]))[:limit]]
 
 
-def conditions_key(conditions) -> tuple:
-    """A cache key made of the SQL of each condition and its parameters, so that two
-    different filters can never share an entry."""
-    compiled = [condition.compile() for condition in conditions]
-    return tuple((str(c), tuple(sorted(c.params.items()))) for c in compiled)
-
-
-def cached_summary(*conditions, fresh_for: float = 0) -> Summary:
-    """`summarize`, recomputed only when the matching assessments changed.
-
-    The signature (started, submitted, latest submission, sum of submitted ids)
-    costs one indexed query, which grows with the campaign; results never change
-    once submitted. A summary checked less than `fresh_for` seconds ago is used
-    without asking again."""
-    key = conditions_key(conditions)
-    hit = campaign_summaries.get(key)
-    now = time.monotonic()
-    if hit and now - hit[2] < fresh_for:
-        return hit[1]
-    signature = tuple(
-        db.session.execute(
-            sa.select(
-                sa.func.count(Assessment.id),
-                sa.func.count(Assessment.submitted_at),
-                sa.func.max(Assessment.submitted_at),
-                sa.func.sum(sa.case((Assessment.submitted_at.is_not(None), Assessment.id))),
-            ).where(*conditions)
-        ).one()
-    )
-    summary = hit[1] if hit and hit[0] == signature else summarize(*conditions)
-    campaign_summaries.put(key, (signature, summary, now))
-    return summary
-
-
-def campaign_summary(campaign_id: int, fresh_for: float = 0) -> Summary:
-    return cached_summary(Assessment.campaign_id == campaign_id, fresh_for=fresh_for)
-
-
-def completed_count(*conditions) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Assessment.id)).where(
-            Assessment.submitted_at.is_not(None), *conditions
-        )
-    )
-
-
-def breakdown(profile_field: str, *conditions) -> list[tuple[str, int, float | None]]:
-    """(group, completed, mean overall) per value of a profile field; small groups hidden."""
-    ids = submitted_ids(*conditions)
+def breakdown(profile_field: str, ids) -> list[list]:
+    """[group, members, mean overall] per value of a profile field; the mean only for
+    groups of at least MIN_GROUP_SIZE."""
     group = sa.orm.aliased(ResultItem)
     overall = sa.orm.aliased(ResultItem)
     query = (
@@ -178,6 +171,58 @@ def breakdown(profile_field: str, *conditions) -> list[tuple[str, int, float | N
         .order_by(group.status)
     )
     return [
-        (value, count, float(mean) if count >= MIN_GROUP_SIZE and mean is not None else None)
+        [value, count, float(mean) if count >= MIN_GROUP_SIZE and mean is not None else None]
         for value, count, mean in db.session.execute(query)
     ]
+
+
+NATIONAL_BREAKDOWNS = ("p_region", "p_sector", "p_dotacion_total", "p_tipo_organizacion")
+
+
+@dataclass
+class Published:
+    """The release in force: when it was made, over how many members, its figures."""
+
+    created_at: object
+    members: int
+    summary: Summary
+
+
+def _scope(campaign_id: int | None):
+    """Results of one campaign, or (None) of every organisation: the national overview."""
+    return Assessment.campaign_id == campaign_id if campaign_id is not None else sa.true()
+
+
+def _latest(campaign_id: int | None) -> Release | None:
+    owner = (
+        Release.campaign_id.is_(None) if campaign_id is None else Release.campaign_id == campaign_id
+    )
+    return db.session.scalars(
+        sa.select(Release).where(owner).order_by(Release.id.desc()).limit(1)
+    ).first()
+
+
+def latest_release(campaign_id: int | None) -> Published | None:
+    """The release in force for a campaign (None: national); None before the first."""
+    release = _latest(campaign_id)
+    if release is None:
+        return None
+    return Published(release.created_at, release.members, Summary.from_json(release.figures))
+
+
+def refresh_release(campaign_id: int | None) -> None:
+    """Make a new release once at least MIN_GROUP_SIZE member results are new or
+    changed since the last one. Called in the transaction that submits a result."""
+    scope = _scope(campaign_id)
+    latest = _latest(campaign_id)
+    since = () if latest is None else (Assessment.submitted_at > latest.created_at,)
+    changed = db.session.scalar(sa.select(sa.func.count()).where(*counted(scope, *since)))
+    if changed < MIN_GROUP_SIZE:
+        return
+    members = db.session.scalar(sa.select(sa.func.count()).where(*counted(scope)))
+    fields = NATIONAL_BREAKDOWNS if campaign_id is None else ()
+    figures = summarize(members, (scope,), fields).to_json()
+    db.session.add(
+        Release(campaign_id=campaign_id, members=members, created_at=utcnow(), figures=figures)
+    )
+    db.session.flush()
