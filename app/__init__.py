@@ -109,6 +109,9 @@ def init_accounts(app: Flask) -> None:
 
 
 def init_i18n(app: Flask) -> None:
+    """Translations. The web server refuses to start without a compiled catalog of a
+    configured language; a `flask` command (e.g. `translations update`) only warns."""
+    from .i18n import missing_catalogs
     from .i18n import select_locale
 
     babel.init_app(
@@ -116,6 +119,12 @@ def init_i18n(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=app.config["TRANSLATIONS_DIR"],
     )
+    missing = missing_catalogs(app.config["TRANSLATIONS_DIR"], app.config["LANGUAGES"])
+    if missing:
+        message = "Compiled translations missing (run `make compile`): " + ", ".join(missing)
+        if click.get_current_context(silent=True) is None:
+            raise settings.ConfigError(message)
+        app.logger.warning(message)
 
 
 def questionnaires():

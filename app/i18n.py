@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from datetime import datetime
+from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
@@ -154,3 +155,19 @@ def content_for(questionnaire, lang: str | None = None) -> Content:
     return Content(
         questionnaire, lang or current_language(), current_app.config["TRANSLATIONS_DIR"]
     )
+
+
+# The language each gettext domain is written in: it needs no catalog.
+SOURCE_LANGUAGES = {"messages": "en", "questionnaires": "es"}
+
+
+def missing_catalogs(directory: str, languages) -> list[str]:
+    """Compiled catalogs (.mo) that the configured languages need and do not have.
+    Without them a Creole page would silently show English and Spanish."""
+    missing = []
+    for domain, source in SOURCE_LANGUAGES.items():
+        for lang in languages:
+            path = Path(directory) / lang / "LC_MESSAGES" / f"{domain}.mo"
+            if lang != source and not path.exists():
+                missing.append(str(path))
+    return missing
