@@ -151,12 +151,13 @@ ERROR_MESSAGES = {
 }
 
 
-def render_error(code: int):
+def render_error(code: int, message: str | None = None):
+    """The error page; `message` replaces the standard one (e.g. an assessment gone)."""
     g.error_page = True
     if code not in ERROR_TITLES:
         code = 500 if code >= 500 else 400
     title = str(ERROR_TITLES.get(code, _l("Something went wrong")))
-    message = str(
+    message = message or str(
         ERROR_MESSAGES.get(
             code, _l("We could not complete your request. Nothing you saved has been lost.")
         )
@@ -175,7 +176,7 @@ def http_error(error: HTTPException):
         return current_app.response_class(_("This request could not be understood"), 400)
     if isinstance(error, CSRFError):
         return render_error(400)
-    return render_error(error.code or 500)
+    return render_error(error.code or 500, getattr(error, "page_message", None))
 
 
 def database_unavailable(error: OperationalError):

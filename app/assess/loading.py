@@ -7,7 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from flask import abort
+from flask import current_app
+from flask import request
+from flask_babel import gettext as _
+from werkzeug.exceptions import NotFound
 
 from .. import pinned_questionnaire
 from .. import questionnaires
@@ -69,9 +72,24 @@ class LoadedAssessment:
         return locked_result(previous, questionnaire)[1] if questionnaire else None
 
 
+class AssessmentGone(NotFound):
+    """A form posted to an assessment that no longer exists: the person had it open, so
+    it was deleted or purged meanwhile. Still a 404 (guessing tokens is rate-limited
+    on 404s), with a page that says what happened instead of "check the address"."""
+
+    @property
+    def page_message(self) -> str:
+        return _(
+            "This assessment no longer exists: it was deleted, or removed automatically "
+            "%(days)s days after its last change. What you typed could not be saved. "
+            "You can start a new assessment from the start page.",
+            days=current_app.config["RETENTION_DAYS"],
+        )
+
+
 def load_assessment(token: str) -> LoadedAssessment:
     try:
         record = store.find(token)
     except store.UnknownToken:
-        abort(404)
+        raise AssessmentGone() if request.method == "POST" else NotFound() from None
     return LoadedAssessment(token, record, pinned_questionnaire(record))
