@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 _ABSENT = object()
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Declaration:
     size: int  # entries, at most
     key: str  # what the key is made of
     why: str  # why an entry is never stale and never another visitor's
+    max_bytes: int = 8 * MB  # the most its entries may weigh together, per worker
+    entry_bytes: int = 0  # the weight of an entry that is not text (an estimate)
 
 
 # --- Per application ---------------------------------------------------------
@@ -48,6 +51,8 @@ LOCKED_RESULTS = Declaration(
     key="assessment id, submitted_at",
     why="a submitted assessment's answers never change; a deleted and re-created id has "
     "another submitted_at",
+    max_bytes=16 * MB,
+    entry_bytes=64 * 1024,  # the journey's answers and the result's objects
 )
 RESULT_REPORTS = Declaration(
     "results reports",
@@ -57,13 +62,15 @@ RESULT_REPORTS = Declaration(
     why="the report template reads only the result and these (tests/test_cache.py); the "
     "token and CSRF token stay outside it, in the page around it",
 )
-CAMPAIGN_SUMMARIES = Declaration(
-    "campaign summaries",
-    256,
-    key="the SQL conditions with their parameters",
-    why="re-used only while the signature query (counts, latest submission, sum of ids) "
-    "is unchanged; submitted results never change",
+RESULT_PDFS = Declaration(
+    "results PDFs",
+    32,  # ~30 KB each (7 pages of the shipped questionnaire), RESULT_PDF_MAX_BYTES at most
+    key="the key of the results report (RESULT_REPORTS), which holds the language",
+    why="the PDF is rendered from that report and the page title (questionnaire and "
+    "language); the token is not in it; rendering takes seconds of CPU (bench/pdf.py)",
 )
+# A PDF larger than this is served but not kept: 32 entries stay under 8 MB a worker.
+RESULT_PDF_MAX_BYTES = 256 * 1024
 FORM_CLASSES = Declaration(
     "form classes",
     512,
@@ -71,6 +78,7 @@ FORM_CLASSES = Declaration(
     "questions shown",
     why="a class holds only field definitions from the questionnaire; each request makes "
     "its own form instance with its own data",
+    entry_bytes=16 * 1024,
 )
 LANDING_PAGES = Declaration(
     "landing pages",
@@ -78,16 +86,26 @@ LANDING_PAGES = Declaration(
     key="language",
     why="kept only for visitors with nothing personal (no login, no flashed message); "
     "the page carries no token and no CSRF field",
+    max_bytes=1 * MB,
 )
 
 
 class BoundedCache:
-    """A thread-safe mapping that forgets its least recently used entries."""
+    """A thread-safe mapping that forgets its least recently used entries, bounded in
+    entries and in bytes: text weighs its length, anything else `entry_bytes`."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, max_bytes: int = 8 * MB, entry_bytes: int = 0):
         self.size = size
+        self.max_bytes = max_bytes
+        self.entry_bytes = entry_bytes
+        self.bytes = 0
         self._entries: OrderedDict = OrderedDict()
+        self._weights: dict = {}
         self._lock = threading.Lock()
+
+    def weigh(self, key, value) -> int:
+        text = value if isinstance(value, str | bytes) else None
+        return (len(text) if text is not None else self.entry_bytes) + len(repr(key))
 
     def get(self, key, default=None):
         with self._lock:
@@ -98,11 +116,17 @@ class BoundedCache:
             return value
 
     def put(self, key, value) -> None:
+        weight = self.weigh(key, value)
+        if weight > self.max_bytes:
+            return  # never worth pushing everything else out
         with self._lock:
+            self.bytes += weight - self._weights.get(key, 0)
             self._entries[key] = value
+            self._weights[key] = weight
             self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            while len(self._entries) > self.size or self.bytes > self.max_bytes:
+                old, _ = self._entries.popitem(last=False)
+                self.bytes -= self._weights.pop(old)
 
 
 class AppCache:
@@ -116,7 +140,11 @@ class AppCache:
         caches = current_app.extensions.setdefault("caches", {})
         cache = caches.get(self.declaration.name)
         if cache is None:
-            cache = caches.setdefault(self.declaration.name, BoundedCache(self.declaration.size))
+            declaration = self.declaration
+            cache = caches.setdefault(
+                declaration.name,
+                BoundedCache(declaration.size, declaration.max_bytes, declaration.entry_bytes),
+            )
         return cache
 
     def get(self, key, default=None):
@@ -129,7 +157,7 @@ class AppCache:
 question_widgets = AppCache(QUESTION_WIDGETS)
 locked_results = AppCache(LOCKED_RESULTS)
 result_reports = AppCache(RESULT_REPORTS)
-campaign_summaries = AppCache(CAMPAIGN_SUMMARIES)
+result_pdfs = AppCache(RESULT_PDFS)
 form_classes = AppCache(FORM_CLASSES)
 landing_pages = AppCache(LANDING_PAGES)
 
@@ -179,7 +207,7 @@ DECLARATIONS = (
     QUESTION_WIDGETS,
     LOCKED_RESULTS,
     RESULT_REPORTS,
-    CAMPAIGN_SUMMARIES,
+    RESULT_PDFS,
     FORM_CLASSES,
     LANDING_PAGES,
     MARKDOWN,

@@ -101,3 +101,18 @@ def test_two_visitors_with_the_same_answers_get_their_own_links(client, app):
     assert first.token != second.token
     assert first.token in first.page and second.token not in first.page
     assert second.token in second.page and first.token not in second.page
+
+
+def test_a_cache_is_bounded_in_bytes_as_well_as_entries():
+    from app.cache import BoundedCache
+
+    cache = BoundedCache(size=100, max_bytes=10_000)
+    for number in range(50):
+        cache.put(number, "x" * 1_000)
+    assert cache.bytes <= 10_000 and len(cache._entries) < 10
+    assert cache.get(49) is not None and cache.get(0) is None  # the oldest went first
+    cache.put("huge", "x" * 20_000)  # larger than the whole budget: not kept
+    assert cache.get("huge") is None and cache.get(49) is not None
+    cache.put(49, "y")  # replacing an entry gives its bytes back
+    assert cache.bytes < 10_000 - 900
+    assert all(d.max_bytes > 0 for d in DECLARATIONS)
