@@ -102,7 +102,8 @@ class QuestionnaireBuilder(Reader):
         )
         dimensions = []
         if "legal" in data:
-            legal = self.dimension(data["legal"], "legal", legal=True)
+            with self.near(line_of(data, "legal")):
+                legal = self.dimension(data["legal"], "legal", legal=True)
             if legal is not None:
                 dimensions.append(legal)
         for index, item in enumerate(self.items(data, "dimensions", "dimensions", required=True)):
@@ -171,7 +172,9 @@ class QuestionnaireBuilder(Reader):
         if settings is None:
             return (Fraction(75), Fraction(25))
         where = "commitment_thresholds"
-        if not self.keys(settings, where, {"in_place", "partial"}, ("in_place", "partial")):
+        with self.near(line_of(data, where)):
+            shaped = self.keys(settings, where, {"in_place", "partial"}, ("in_place", "partial"))
+        if not shaped:
             return (Fraction(75), Fraction(25))
         in_place = self.number(settings, "in_place", where, Fraction(75), 0)
         partial = self.number(settings, "partial", where, Fraction(25), 0)
@@ -415,7 +418,7 @@ class QuestionnaireBuilder(Reader):
     def question_commitments(self, data, where) -> tuple[str, ...]:
         items = self.items(data, "commitments", where)
         for item in items:
-            if item not in self.commitment_ids:
+            if not isinstance(item, str) or item not in self.commitment_ids:
                 self.error(
                     line_of(data, "commitments"),
                     f"{where}.commitments",
@@ -671,7 +674,7 @@ class QuestionnaireBuilder(Reader):
         result = []
         for value in values:
             value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-            if value not in question.option_by_value:
+            if not isinstance(value, str) or value not in question.option_by_value:
                 self.error(
                     line_of(item, key),
                     f"{place}.{key}",
@@ -816,8 +819,10 @@ def _common_scale(questions) -> int:
 
 def _all_ids(data) -> set[str]:
     """Every question id in the file: tells a later question from an unknown one."""
-    blocks = [data.get("profile"), (data.get("legal") or {}).get("questions")]
-    blocks += [d.get("questions") for d in data.get("dimensions") or [] if isinstance(d, dict)]
+    legal, dimensions = data.get("legal"), data.get("dimensions")
+    blocks = [data.get("profile"), legal.get("questions") if isinstance(legal, dict) else None]
+    if isinstance(dimensions, list):
+        blocks += [d.get("questions") for d in dimensions if isinstance(d, dict)]
     return {
         item["id"]
         for block in blocks

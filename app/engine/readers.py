@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
+from contextlib import contextmanager
 from fractions import Fraction
 
 from .errors import LoadError
+from .yaml_lines import LineList
 from .yaml_lines import line_of
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+class Items(LineList):
+    """The items of a list field. Iterating over them tells the reader the line of each
+    item, so that an item of the wrong shape (a word or a number where a mapping is
+    expected) is reported on its own line: plain values do not carry one."""
+
+    def __init__(self, items: LineList, reader: Reader):
+        super().__init__(items)
+        self.line = getattr(items, "line", 0)
+        self.lines = list(getattr(items, "lines", []))
+        self.reader = reader
+
+    def __iter__(self):
+        for index, item in enumerate(super().__iter__()):
+            line = self.lines[index] if index < len(self.lines) else self.line
+            with self.reader.near(line):
+                yield item
 
 
 class Reader:
@@ -18,6 +39,18 @@ class Reader:
     def __init__(self, path: str):
         self.path = path
         self.errors: list[LoadError] = []
+        # The line of the value being read, for values that cannot carry one (a word
+        # where a mapping is expected): set by `near`, and while iterating over `items`.
+        self.line_hint = 1
+
+    @contextmanager
+    def near(self, line: int):
+        """Read a value written on `line`."""
+        previous, self.line_hint = self.line_hint, line
+        try:
+            yield
+        finally:
+            self.line_hint = previous
 
     def error(self, line: int, field: str, message: str) -> None:
         self.errors.append(LoadError(self.path, line, field, message))
@@ -26,7 +59,8 @@ class Reader:
 
     def keys(self, data, where: str, allowed: set[str], required: Iterable[str] = ()):
         if not isinstance(data, dict):
-            self.error(getattr(data, "line", 0), where, "expected a mapping of fields")
+            line = getattr(data, "line", 0) or self.line_hint
+            self.error(line, where, "expected a mapping of fields")
             return False
         for key in data:
             if key not in allowed:
@@ -54,7 +88,11 @@ class Reader:
         if key not in data:
             return default
         value = data[key]
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (isinstance(value, float) and not math.isfinite(value))
+        ):
             self.error(line_of(data, key), f"{where}.{key}", f"must be a number, not {value!r}")
             return default
         number = Fraction(str(value))
@@ -104,4 +142,4 @@ class Reader:
             return []
         if required and not value:
             self.error(line_of(data, key), f"{where}.{key}", "must not be empty")
-        return value
+        return Items(value, self)

@@ -32,7 +32,28 @@ class Loader(_SafeLoader):
 
     def __init__(self, stream):
         super().__init__(stream)
+        self.source = stream
         self.duplicates: list[tuple[int, str]] = []
+
+    def construct_object(self, node, deep=False):
+        """Refuse aliases (`*name`, and so `<<: *name`): a node constructed twice was
+        reached through one. Expanding them would let a small file (a "billion
+        laughs") grow to gigabytes, and a questionnaire has no need for them."""
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases are not allowed", self._first_alias_mark(node)
+            )
+        return super().construct_object(node, deep)
+
+    def _first_alias_mark(self, node):
+        """Where the first alias is written (the composed node only knows its anchor)."""
+        try:
+            for event in yaml.parse(self.source, Loader=_SafeLoader):
+                if isinstance(event, yaml.AliasEvent):
+                    return event.start_mark
+        except yaml.YAMLError:
+            pass
+        return node.start_mark
 
 
 Loader.yaml_implicit_resolvers = {
@@ -49,6 +70,19 @@ def _construct_map(loader: Loader, node):
     mapping.line = node.start_mark.line + 1
     mapping.lines = {}
     for key_node, value_node in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            if value_node in loader.constructed_objects:
+                loader.construct_object(value_node)  # `<<: *name`: refused as an alias
+            raise yaml.constructor.ConstructorError(
+                None, None, "merge keys (<<) are not allowed", key_node.start_mark
+            )
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "a key must be a name or a number, not a list or mapping",
+                key_node.start_mark,
+            )
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if key in mapping:
