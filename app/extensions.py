@@ -1,5 +1,7 @@
 """Extension objects, created unbound and wired in create_app()."""
 
+from flask import current_app
+from flask import has_app_context
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -29,6 +31,32 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
-# Limits are declared on the routes that need them (logins, token look-ups);
-# the storage comes from RATELIMIT_STORAGE_URI (memory by default, Redis for several hosts).
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class AppLimiter(Limiter):
+    """Flask-Limiter keeps one storage per Limiter object, so in a process that builds
+    several apps (the tests, bench/) the last app initialised would count for all of
+    them. Each app keeps its own storage here, as each gunicorn worker has its own."""
+
+    def init_app(self, app) -> None:
+        super().init_app(app)
+        app.extensions["rate_limits"] = (Limiter.storage.fget(self), Limiter.limiter.fget(self))
+
+    def _own(self, index: int, inherited):
+        if has_app_context() and "rate_limits" in current_app.extensions:
+            return current_app.extensions["rate_limits"][index]
+        return inherited.fget(self)
+
+    @property
+    def storage(self):
+        return self._own(0, Limiter.storage)
+
+    @property
+    def limiter(self):
+        return self._own(1, Limiter.limiter)
+
+
+# Limits are declared on the routes that need them (logins, token look-ups). The storage
+# comes from RATELIMIT_STORAGE_URI: memory:// (the default) counts in each worker on its
+# own; redis://... counts once for every worker and host (README, Configuration).
+limiter = AppLimiter(key_func=get_remote_address, default_limits=[])
