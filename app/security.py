@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
+from datetime import datetime
 
 from flask import Flask
 from flask import abort
 from flask import request
 from flask import session
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -36,10 +39,24 @@ HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+class AbsoluteSessionInterface(SecureCookieSessionInterface):
+    """A logged-in session's cookie expires PERMANENT_SESSION_LIFETIME after the login
+    (`login_at`, set by app/accounts/auth.py: start_session), not after the last request:
+    refreshing the cookie on each request never moves its end (ASVS 7.3.2)."""
+
+    def get_expiration_time(self, app, session):
+        login_at = session.get("login_at")
+        if session.permanent and isinstance(login_at, int):
+            ends = login_at + app.permanent_session_lifetime.total_seconds()
+            return datetime.fromtimestamp(ends, UTC)
+        return super().get_expiration_time(app, session)
+
+
 def init_app(app: Flask) -> None:
     if app.config["SESSION_COOKIE_SECURE"]:
         # ASVS 3.3.3: a __Host- cookie is sent only over HTTPS, to this host, for all paths.
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+    app.session_interface = AbsoluteSessionInterface()
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         # Only behind a known number of proxies: a wrong count lets clients spoof
@@ -57,11 +74,16 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def end_idle_sessions():
-        """Accounts are logged out after SESSION_IDLE_MINUTES without a request (ASVS 7.3.1)."""
+        """Accounts are logged out after SESSION_IDLE_MINUTES without a request (ASVS 7.3.1),
+        and PERMANENT_SESSION_LIFETIME (12 h) after the login, however active (ASVS 7.3.2).
+        A session without `login_at` predates it: it ends too."""
         if "_user_id" not in session:
             return
         now = int(time.time())
+        lifetime = app.permanent_session_lifetime.total_seconds()
         if now - session.get("seen", now) > app.config["SESSION_IDLE_MINUTES"] * 60:
+            session.clear()
+        elif now - session.get("login_at", 0) >= lifetime:
             session.clear()
         else:
             session["seen"] = now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from email.message import EmailMessage
 
 import sqlalchemy as sa
@@ -67,6 +68,8 @@ def load_user(user_id: str) -> User | None:
 def start_session(user: User) -> None:
     session.clear()  # a fresh session at login (ASVS 7.2.4)
     session.permanent = True
+    # The absolute lifetime counts from here, whatever the activity (app/security.py).
+    session["login_at"] = int(time.time())
     login_user(user)
     user.last_login_at = utcnow()
 
