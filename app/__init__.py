@@ -12,6 +12,7 @@ from flask import current_app
 
 from . import config as settings
 from . import database
+from . import urls
 from .database import tune_sqlite
 from .engine import QuestionnaireError
 from .engine import Registry
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
+    urls.init_app(app)  # before the blueprints: `<int:...>` ids in the database's range
     init_database(app)
     init_i18n(app)
     csrf.init_app(app)
