@@ -64,12 +64,13 @@ RESULT_REPORTS = Declaration(
 )
 RESULT_PDFS = Declaration(
     "results PDFs",
-    32,  # ~30 KB each (7 pages of the shipped questionnaire), RESULT_PDF_MAX_BYTES at most
+    32,  # ~30 KB each (7 pages of the shipped questionnaire)
     key="the key of the results report (RESULT_REPORTS), which holds the language",
     why="the PDF is rendered from that report and the page title (questionnaire and "
     "language); the token is not in it; rendering takes seconds of CPU (bench/pdf.py)",
+    max_bytes=4 * MB,
 )
-# A PDF larger than this is served but not kept: 32 entries stay under 8 MB a worker.
+# A PDF larger than this is served but not kept, so one large PDF never pushes out the rest.
 RESULT_PDF_MAX_BYTES = 256 * 1024
 FORM_CLASSES = Declaration(
     "form classes",

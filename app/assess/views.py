@@ -20,6 +20,8 @@ from sqlalchemy.exc import OperationalError
 
 from .. import default_questionnaire
 from .. import questionnaires
+from ..cache import RESULT_PDF_MAX_BYTES
+from ..cache import result_pdfs
 from ..cache import result_reports
 from ..database import read_first
 from ..database import start_writing
@@ -367,12 +369,10 @@ def results_context(token):
     return context | {"report": rendered_report(context), "token": token}
 
 
-def rendered_report(context):
-    """The report of a submitted assessment only changes with the language and the
-    campaign medians beside it, so it is rendered once per process for each. The
-    context holds no token: the report cannot show one (tests/test_cache.py)."""
+def report_key(context) -> tuple:
+    """What the report (and its PDF) of a submitted assessment depends on."""
     assessment = context["assessment"]
-    key = (
+    return (
         context["questionnaire"].sha256,
         assessment.id,
         assessment.submitted_at,
@@ -380,6 +380,13 @@ def rendered_report(context):
         assessment.previous_id if context["previous"] else None,
         repr(context["benchmark"]),
     )
+
+
+def rendered_report(context):
+    """The report of a submitted assessment only changes with the language and the
+    campaign medians beside it, so it is rendered once per process for each. The
+    context holds no token: the report cannot show one (tests/test_cache.py)."""
+    key = report_key(context)
     report = result_reports.get(key)
     if report is None:
         report = Markup(render_template("assess/_report.html", **context))  # noqa: S704 (autoescaped template)
@@ -421,15 +428,21 @@ def results(token):
 
 @bp.get("/<token>/results.pdf")
 def results_pdf(token):
+    """Rendered once per report (seconds of CPU), then served from RESULT_PDFS."""
     context = results_context(token)
     if context is None:
         return redirect(url_for("assess.review", token=token))
-    from .pdf import render_pdf
+    from . import pdf
 
-    html = render_template("assess/report.html", **context)
+    key = report_key(context)
+    document = result_pdfs.get(key)
+    if document is None:
+        document = pdf.render_pdf(render_template("assess/report.html", **context))
+        if len(document) <= RESULT_PDF_MAX_BYTES:
+            result_pdfs.put(key, document)
     filename = f"compromiso-migrante-{current_language()}.pdf"
     return current_app.response_class(
-        render_pdf(html),
+        document,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
