@@ -60,6 +60,12 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "10 per 15 minutes"),
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        # What an anonymous visitor can make the server spend (docs/SECURITY.md T26).
+        "PDF_LIMIT_PER_ADDRESS": os.environ.get("PDF_LIMIT_PER_ADDRESS", "10 per minute"),
+        "NEW_ASSESSMENT_LIMIT_PER_ADDRESS": os.environ.get(
+            "NEW_ASSESSMENT_LIMIT_PER_ADDRESS", "20 per hour"
+        ),
+        "JOIN_LIMIT_PER_ADDRESS": os.environ.get("JOIN_LIMIT_PER_ADDRESS", "10 per hour"),
         "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
         "SMTP_PORT": _int("SMTP_PORT", 587),
         "SMTP_USER": os.environ.get("SMTP_USER", ""),

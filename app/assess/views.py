@@ -35,6 +35,7 @@ from ..engine.journey import profile_gaps
 from ..engine.model import PROFILE
 from ..explain import requirement_text
 from ..extensions import db
+from ..extensions import limiter
 from ..i18n import content_for
 from ..i18n import current_language
 from ..i18n import format_number
@@ -65,6 +66,13 @@ def step_url(token: str, section) -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["NEW_ASSESSMENT_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 302,  # only assessments created
+    scope="new-assessment",
+    override_defaults=False,  # the blueprint's limit on unknown links stays
+)
 def new():
     questionnaire = default_questionnaire()
     journey = Journey(questionnaire, {}, {})
@@ -427,6 +435,9 @@ def results(token):
 
 
 @bp.get("/<token>/results.pdf")
+@limiter.limit(
+    lambda: current_app.config["PDF_LIMIT_PER_ADDRESS"], scope="pdf", override_defaults=False
+)
 def results_pdf(token):
     """Rendered once per report (seconds of CPU), then served from RESULT_PDFS."""
     context = results_context(token)

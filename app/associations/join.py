@@ -6,13 +6,17 @@ import logging
 
 import sqlalchemy as sa
 from flask import abort
+from flask import current_app
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
+from flask_limiter.util import get_remote_address
 
 from .. import pinned_questionnaire
 from ..assess.forms import SharingForm
 from ..extensions import db
+from ..extensions import limiter
 from ..i18n import content_for
 from ..i18n import current_language
 from ..models import Assessment
@@ -31,7 +35,19 @@ def campaign_by_code(code: str) -> Campaign:
     return campaign
 
 
+def _address_and_campaign() -> str:
+    return f"{get_remote_address()}/{(request.view_args or {}).get('code', '')[:64]}"
+
+
 @join_bp.route("/<code>", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["JOIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    key_func=_address_and_campaign,
+    deduct_when=lambda response: response.status_code == 302,  # only members who joined
+    scope="join",
+    override_defaults=False,  # the blueprint's limit on unknown codes stays
+)
 def join(code):
     campaign = campaign_by_code(code)
     questionnaire = pinned_questionnaire(campaign)

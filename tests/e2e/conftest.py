@@ -77,6 +77,10 @@ def live_server(tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'e2e.sqlite'}",
             "INSTANCE_PATH": str(directory / "instance"),
             "TRANSLATIONS_DIR": translations_directory(),
+            # Every test starts assessments from 127.0.0.1 (the limits: tests/test_costs.py).
+            "NEW_ASSESSMENT_LIMIT_PER_ADDRESS": "1000 per minute",
+            "JOIN_LIMIT_PER_ADDRESS": "1000 per minute",
+            "PDF_LIMIT_PER_ADDRESS": "1000 per minute",
         }
     )
     with app.app_context():

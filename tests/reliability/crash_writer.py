@@ -129,7 +129,14 @@ def main() -> None:
     from app import create_app
 
     database = Path(sys.argv[1])
-    app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
+    app = create_app(
+        {
+            "SECRET_KEY": SECRET,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            # Its users start assessments without pause from one address (tests/test_costs.py).
+            "NEW_ASSESSMENT_LIMIT_PER_ADDRESS": "100000 per minute",
+        }
+    )
     warm_up(app)
     emit(f"ZYGOTE {os.getpid()}")
     for line in sys.stdin:

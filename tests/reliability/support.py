@@ -240,6 +240,8 @@ def gunicorn(database_url: str, log_path: Path, workers: int = 4, threads: int =
         SECRET_KEY=SECRET,
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
+        # Many clients start assessments from 127.0.0.1 (that limit: tests/test_costs.py).
+        NEW_ASSESSMENT_LIMIT_PER_ADDRESS="100000 per minute",
         **{k: str(v) for k, v in env.items()},
     )
     command = [

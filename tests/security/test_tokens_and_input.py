@@ -153,6 +153,8 @@ hostile_text = st.one_of(
 )
 @given(data=st.dictionaries(st.sampled_from(FIELDS), hostile_text, max_size=8))
 def test_hostile_step_posts_never_500_and_keep_saved_answers(app, client, data):
+    # Each example starts an assessment from one address (that limit: tests/test_costs.py).
+    app.config["NEW_ASSESSMENT_LIMIT_PER_ADDRESS"] = "1000 per minute"
     visitor = Visitor(client)
     visitor.start()
     legal = visitor.url
