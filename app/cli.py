@@ -254,19 +254,77 @@ data_cli = AppGroup("data", help="Data protection tasks.")
     help="Days since the last change (default: RETENTION_DAYS).",
 )
 def purge(days):
-    """Delete assessments not changed for DAYS days, with all their answers and results."""
+    """Delete assessments not changed for DAYS days, with all their answers and results;
+    expired password-reset links; and whatever a deleted association left behind.
+    On SQLite, deleted rows are overwritten and the write-ahead log is emptied."""
+    from datetime import timedelta
+
+    from .config import is_sqlite
+    from .database import truncate_sqlite_log
+    from .extensions import db
+    from .models import utcnow
+
+    days = days or current_app.config["RETENTION_DAYS"]
+    counts = purge_rows(utcnow() - timedelta(days=days))
+    db.session.commit()
+    click.echo(f"deleted {counts['old']} assessment(s) not changed for {days} days")
+    click.echo(f"deleted {counts['resets']} password reset link(s), expired or of deleted accounts")
+    click.echo(f"deleted {counts['campaigns']} campaign(s) of deleted associations")
+    click.echo(f"deleted {counts['members']} assessment(s) of deleted campaigns")
+    click.echo(f"deleted {counts['releases']} release(s) of deleted campaigns")
+    click.echo(f"deleted {counts['accounts']} account(s) of deleted associations")
+    if is_sqlite(current_app.config["SQLALCHEMY_DATABASE_URI"]):
+        db.session.remove()
+        if truncate_sqlite_log(db.engine):
+            fail("the write-ahead log is in use and still holds deleted rows: run again", 1)
+        click.echo("overwrote the deleted rows and emptied the write-ahead log")
+
+
+def purge_rows(cutoff) -> dict[str, int]:
+    """Delete, in the session's transaction, what `data purge` removes; count each kind."""
     from datetime import timedelta
 
     import sqlalchemy as sa
 
+    from .accounts.auth import RESET_MAX_AGE
     from .extensions import db
     from .models import Assessment
+    from .models import Association
+    from .models import Campaign
+    from .models import PasswordReset
+    from .models import Release
+    from .models import User
     from .models import utcnow
 
-    days = days or current_app.config["RETENTION_DAYS"]
-    cutoff = utcnow() - timedelta(days=days)
+    def delete(model, *conditions) -> int:
+        return db.session.execute(sa.delete(model).where(*conditions)).rowcount
+
+    def missing(model, column) -> sa.ColumnElement:
+        """`column` names a row of `model` that no longer exists."""
+        return column.is_not(None) & ~sa.exists().where(model.id == column)
+
+    counts = {}
     # Answers and results go with them (ON DELETE CASCADE); a later re-assessment
     # keeps its own data and loses only its link to the old one (ON DELETE SET NULL).
-    deleted = db.session.execute(sa.delete(Assessment).where(Assessment.updated_at < cutoff))
-    db.session.commit()
-    click.echo(f"deleted {deleted.rowcount} assessment(s) not changed for {days} days")
+    counts["old"] = delete(Assessment, Assessment.updated_at < cutoff)
+    # What an association deleted without foreign keys (the sqlite3 shell's default)
+    # left behind. With them, its accounts, campaigns and releases went with it and its
+    # members' assessments stayed, out of any campaign (docs/SECURITY.md T24).
+    accounts = sa.select(User.id).where(missing(Association, User.association_id))
+    campaigns = sa.select(Campaign.id).where(missing(Association, Campaign.association_id))
+    counts["resets"] = delete(
+        PasswordReset,
+        (PasswordReset.created_at < utcnow() - timedelta(seconds=RESET_MAX_AGE))
+        | PasswordReset.user_id.in_(accounts)
+        | missing(User, PasswordReset.user_id),
+    )
+    counts["members"] = delete(
+        Assessment,
+        Assessment.campaign_id.in_(campaigns) | missing(Campaign, Assessment.campaign_id),
+    )
+    counts["releases"] = delete(
+        Release, Release.campaign_id.in_(campaigns) | missing(Campaign, Release.campaign_id)
+    )
+    counts["campaigns"] = delete(Campaign, missing(Association, Campaign.association_id))
+    counts["accounts"] = delete(User, missing(Association, User.association_id))
+    return counts

@@ -75,6 +75,20 @@ def init_app(app) -> None:
             db.session.remove()
 
 
+def truncate_sqlite_log(engine: Engine) -> int:
+    """Copy the write-ahead log into the database file and empty it, so the old page
+    images it keeps (deleted rows included) are gone. Returns the SQLite `busy` flag:
+    0 when the log was truncated, 1 when a reader kept it from being."""
+    raw = engine.raw_connection()
+    try:
+        busy, _log_pages, _copied = raw.driver_connection.execute(
+            "PRAGMA wal_checkpoint(TRUNCATE)"
+        ).fetchone()
+    finally:
+        raw.close()
+    return busy
+
+
 def tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -86,6 +100,9 @@ def tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten, not just freed: a purged answer is not left in the
+        # file (docs/SECURITY.md T24). Some builds do this by default; not all do.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
