@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 import time
 
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 
 from app.engine import QuestionnaireError
 from app.engine import load_text
+from app.engine.yaml_lines import Loader
 from tests.conftest import readme_example
 
 BASE = """\
@@ -422,6 +422,15 @@ SCALARS = st.one_of(
 )
 
 
+def plain(node):
+    """dicts and lists of the app's Loader (which keeps `yes` and `no` as text), for dumping."""
+    if isinstance(node, dict):
+        return {key: plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [plain(value) for value in node]
+    return node
+
+
 def _reshaped(old):
     """The value at a place, or something of another shape: a scalar, a list, a list of
     lists, a mapping, the old value wrapped in a list or a mapping, a mapping as a list."""
@@ -444,7 +453,7 @@ def _reshaped(old):
 @settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_a_reshaped_readme_example_gives_errors_with_lines_never_a_traceback(data):
-    tree = yaml.safe_load(readme_example())
+    tree = plain(yaml.load(readme_example(), Loader=Loader))  # the app's SafeLoader
     for _ in range(data.draw(st.integers(1, 4), label="changes")):
         path = data.draw(st.sampled_from(list(_paths(tree))[1:]), label="place")
         parent = tree
@@ -456,4 +465,5 @@ def test_a_reshaped_readme_example_gives_errors_with_lines_never_a_traceback(dat
         load_text(text, "README.md")
     except QuestionnaireError as error:
         assert error.errors
-        assert all(re.fullmatch(r"README\.md:\d+: [^:]+: .+", str(e), re.S) for e in error.errors)
+        for e in error.errors:
+            assert e.file == "README.md" and e.line >= 1 and e.field and e.message, e
