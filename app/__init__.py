@@ -105,9 +105,12 @@ def init_database(app: Flask) -> None:
 
 
 def init_accounts(app: Flask) -> None:
+    from .accounts import mail
+
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     limiter.init_app(app)
+    mail.init_app(app)  # the e-mail queue; its sender thread starts with the first letter
 
 
 def init_i18n(app: Flask) -> None:

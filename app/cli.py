@@ -191,10 +191,14 @@ def _new_user(email: str, password: str, **fields):
     from .accounts.auth import hash_password
     from .accounts.forms import MAX_PASSWORD
     from .accounts.forms import MIN_PASSWORD
+    from .accounts.passwords import is_common
     from .models import User
 
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         fail(f"the password must have {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    association = fields.get("association")
+    if is_common(password, [email, association.name if association else ""]):
+        fail("the password is too common: choose a less common one (a few unrelated words)")
     if find_user(email) is not None:
         fail(f"an account with {email} already exists")
     return User(email=email.strip().lower(), password_hash=hash_password(password), **fields)

@@ -133,7 +133,9 @@ class Association(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending, approved
+    # unconfirmed (registered, e-mail link not opened yet), pending (confirmed, waiting
+    # for programme staff), approved. A String(16) without a constraint: no migration.
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 

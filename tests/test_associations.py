@@ -15,6 +15,7 @@ from app.models import PasswordReset
 from app.models import User
 from tests.support.accounts import PASSWORD
 from tests.support.accounts import add_members
+from tests.support.accounts import confirm_email
 from tests.support.accounts import create_association
 from tests.support.accounts import create_staff
 from tests.support.accounts import login
@@ -74,6 +75,7 @@ def test_registration_waits_for_approval(app, client, lang):
         },
     )
     assert response.status_code == 200
+    assert confirm_email(app, client, "nuevo@example.cl", lang=lang).status_code == 200
     refused = login(client, "nuevo@example.cl", lang=lang)
     assert refused.status_code == 422  # pending: no session
     assert client.get(f"/{lang}/associations/").status_code == 302
@@ -281,6 +283,7 @@ def test_password_reset_link_works_once_and_ends_old_sessions(app, client):
     token = csrf_token_of(client, "/es/associations/reset")
     client.post("/es/associations/reset", data={"csrf_token": token, "email": "a@example.cl"})
     client.post("/es/associations/reset", data={"csrf_token": token, "email": "nobody@example.cl"})
+    assert app.extensions["outbox"].wait_idle(timeout=10)  # the e-mail queue keeps the link
     with app.app_context():
         links = db.session.scalars(sa.select(PasswordReset.link)).all()
     assert len(links) == 1  # visible to programme staff, as no SMTP is configured

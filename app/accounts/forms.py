@@ -9,10 +9,12 @@ from wtforms import StringField
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
 from wtforms.validators import Regexp
+from wtforms.validators import StopValidation
 
 from ..forms import Form
 from ..forms import at_most
 from ..forms import required
+from .passwords import is_common
 
 MIN_PASSWORD = 12  # ASVS 6.2.1: at least 8, 15 recommended; no composition rules
 MAX_PASSWORD = 128
@@ -27,6 +29,20 @@ def _email():
     ]
 
 
+COMMON_PASSWORD = _l("Choose a less common password: a few unrelated words work well.")
+
+
+def not_common(form, field):
+    """zxcvbn's estimate, with the form's e-mail and name as words an attacker would try.
+    Only within the length rule: a 20,000-character post must not cost seconds of CPU."""
+    if not MIN_PASSWORD <= len(field.data or "") <= MAX_PASSWORD:
+        return
+    known = [getattr(form, name).data or "" for name in ("email", "name") if hasattr(form, name)]
+    known += getattr(form, "known_words", [])
+    if is_common(field.data, known):
+        raise StopValidation(str(COMMON_PASSWORD))
+
+
 def _new_password():
     return [
         required(),
@@ -37,6 +53,7 @@ def _new_password():
                 "Use between %(min)d and %(max)d characters; a few words make a good password."
             ),
         ),
+        not_common,
     ]
 
 
@@ -71,3 +88,7 @@ class ResetRequestForm(Form):
 class NewPasswordForm(Form):
     password = PasswordField(_l("New password"), validators=_new_password())
     confirm = _confirmation()
+
+    def __init__(self, *args, known_words=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known_words = list(known_words)  # the account's e-mail and association name

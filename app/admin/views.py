@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import abort
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -37,7 +38,7 @@ bp.before_request(admins_only)
 def index():
     pending = db.session.scalars(
         sa.select(Association)
-        .where(Association.status == "pending")
+        .where(Association.status == "pending")  # e-mail confirmed; never "unconfirmed"
         .order_by(Association.created_at)
     ).all()
     resets = db.session.scalars(
@@ -74,6 +75,8 @@ def index():
 @bp.post("/associations/<int:association_id>/approve")
 def approve(association_id):
     association = db.get_or_404(Association, association_id)
+    if association.status == "unconfirmed":  # only once its e-mail address is confirmed
+        abort(404)
     association.status = "approved"
     association.approved_at = utcnow()
     db.session.commit()

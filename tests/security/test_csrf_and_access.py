@@ -13,7 +13,7 @@ PUBLIC_ENDPOINTS = {
     "assess.new", "assess.resume", "assess.section", "assess.review", "assess.results",
     "assess.results_pdf", "assess.reassess", "assess.card", "assess.delete", "assess.sharing",
     "join.join", "accounts.login", "accounts.logout", "accounts.register",
-    "accounts.request_reset", "accounts.reset_password",
+    "accounts.request_reset", "accounts.reset_password", "accounts.confirm_email",
 }  # fmt: skip
 
 

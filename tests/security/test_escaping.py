@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import readme_example
 from tests.support.accounts import PASSWORD
 from tests.support.accounts import add_members
+from tests.support.accounts import confirm_email
 from tests.support.accounts import create_staff
 from tests.support.accounts import login
 from tests.support.pages import csrf_token_of
@@ -32,6 +33,7 @@ def test_hostile_text_in_every_user_field_is_escaped_everywhere(app, client):
         data={"csrf_token": token, "name": PAYLOAD, "email": "x@example.cl",
               "password": PASSWORD, "confirm": PASSWORD},
     )  # fmt: skip
+    confirm_email(app, client, "x@example.cl")
     create_staff(app)
     staff = app.test_client()
     login(staff, "staff@example.cl")

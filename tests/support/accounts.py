@@ -27,6 +27,16 @@ def create_staff(app, email="staff@example.cl", password=PASSWORD):
     assert result.exit_code == 0, result.output
 
 
+def confirm_email(app, client, email, lang="es"):
+    """Open the confirmation link a registration sends (built as the e-mail builds it)
+    and press its button, as the owner of the address would."""
+    from app.accounts import auth
+
+    with app.test_request_context(f"/{lang}/"):
+        path = auth.confirmation_link(auth.find_user(email)).split("localhost", 1)[1]
+    return client.post(path, data={"csrf_token": csrf_token_of(client, path)})
+
+
 def login(client, email, password=PASSWORD, lang="es"):
     token = csrf_token_of(client, f"/{lang}/associations/login")
     return client.post(
