@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
         {"pool_pre_ping": not settings.is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])},
     )
     app.config["SECRET_KEY"] = settings.resolve_secret_key(app.config, app.instance_path)
+    app.config["BASE_URL"] = settings.resolve_base_url(app.config)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

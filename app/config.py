@@ -11,6 +11,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("es", "ht", "en")
@@ -75,6 +76,9 @@ def from_environment(instance_path: str) -> dict:
             h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()
         ]
         or None,
+        # The address links in e-mails and on staff pages are built on, never the
+        # request's Host header (docs/SECURITY.md T28).
+        "BASE_URL": os.environ.get("BASE_URL") or None,
     }
 
 
@@ -104,6 +108,39 @@ def normalize_database_url(url: str) -> str:
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite:")
+
+
+def resolve_base_url(config: dict) -> str | None:
+    """BASE_URL without its trailing slash, checked; None keeps links on the request's host.
+
+    Without it, links follow the address the browser used: what `make run` needs with
+    no configuration (the embedded SQLite file, one machine), and safe behind
+    TRUSTED_HOSTS, which refuses any other Host. A server database means a deployment
+    that others reach: there a forged Host header could point a reset link elsewhere,
+    so refuse to start.
+    """
+    base = (config.get("BASE_URL") or "").strip()
+    if base:
+        parts = urlsplit(base)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+        ):
+            raise ConfigError(
+                f"BASE_URL must be an http(s) address such as https://autodiagnostico.example.cl, "
+                f"not {base!r}"
+            )
+        return base.rstrip("/")
+    if not is_sqlite(config["SQLALCHEMY_DATABASE_URI"]) and not config.get("TRUSTED_HOSTS"):
+        raise ConfigError(
+            "BASE_URL is not set. With a server database, links in e-mails and on staff pages "
+            "must not be built from the request's Host header: set BASE_URL to the public "
+            "address (e.g. https://autodiagnostico.example.cl), or TRUSTED_HOSTS to the host "
+            "names the app answers to."
+        )
+    return None
 
 
 def resolve_secret_key(config: dict, instance_path: str) -> str:

@@ -129,7 +129,14 @@ def create_bench_app(url: str, secret: str = BENCH_SECRET):
     """The app on `url`, migrated."""
     from flask_migrate import upgrade
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret, "TESTING": True})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": secret,
+            "TESTING": True,
+            "BASE_URL": "http://127.0.0.1",  # a server database needs it
+        }
+    )
     with app.app_context():
         upgrade()
     return app

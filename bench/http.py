@@ -751,6 +751,7 @@ def measure(args, url, secret, folder, servers) -> int:
         if not k.startswith(("FLASK_", "DATABASE_URL", "SECRET_KEY", "SQLALCHEMY"))
     }
     env.update(DATABASE_URL=url, SECRET_KEY=secret, PYTHONDONTWRITEBYTECODE="1")
+    env.setdefault("BASE_URL", "http://127.0.0.1")  # a server database needs it
     app = Server("app", "wsgi:app", free_port(), env, folder / "app.log")
     servers.append(app)
     app.start("/healthz")

@@ -52,6 +52,8 @@ def app_config(database_url: str, **extra) -> dict:
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # Links on the test client's own address; a server database needs it (T28).
+        "BASE_URL": "http://localhost",
         "TRANSLATIONS_DIR": translations_directory(),
         **MINI,
         **extra,

@@ -55,6 +55,7 @@ def test_short_secret_key_refused_outside_tests():
 
 def test_postgres_urls_use_psycopg_3(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("BASE_URL", "https://autodiagnostico.example.cl")
     app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql://u@h:5432/d"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h:5432/d"
 

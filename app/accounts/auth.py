@@ -9,7 +9,6 @@ import time
 import sqlalchemy as sa
 from flask import current_app
 from flask import session
-from flask import url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 from flask_login import logout_user
@@ -25,6 +24,7 @@ from ..extensions import login_manager
 from ..models import PasswordReset
 from ..models import User
 from ..models import utcnow
+from ..urls import external_url
 from .mail import Letter
 from .mail import outbox
 
@@ -106,7 +106,7 @@ def reset_link(user: User) -> str:
 
 def _reset_link(user_id: int, epoch: int) -> str:
     token = _serializer().dumps({"user": user_id, "epoch": epoch})
-    return url_for("accounts.reset_password", token=token, _external=True)
+    return external_url("accounts.reset_password", token=token)
 
 
 def user_from_reset_token(token: str) -> User | None:
@@ -144,7 +144,7 @@ def send_reset(user: User | None) -> None:
 def confirmation_link(user: User) -> str:
     """In the query string, not the path: the access log never writes query strings."""
     token = _serializer("confirm-email").dumps({"user": user.id, "epoch": user.session_epoch})
-    return url_for("accounts.confirm_email", token=token, _external=True)
+    return external_url("accounts.confirm_email", token=token)
 
 
 def user_from_confirmation_token(token: str) -> User | None:
@@ -192,7 +192,7 @@ def send_registration_notice(user: User) -> None:
                 "which already has an account. If it was you, log in; if you forgot your "
                 "password, choose a new one here:\n\n%(link)s\n\nIf it was not you, ignore "
                 "this e-mail: your account has not changed.",
-                link=url_for("accounts.request_reset", _external=True),
+                link=external_url("accounts.request_reset"),
             ),
         )
     )

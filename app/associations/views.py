@@ -31,6 +31,7 @@ from ..models import utcnow
 from ..reporting import aggregates
 from ..reporting.export import campaign_csv
 from ..reporting.export import named_members
+from ..urls import external_url
 from . import bp
 from .forms import CampaignForm
 
@@ -116,7 +117,7 @@ def dashboard(campaign_id):
         release=aggregates.latest_release(campaign.id),
         named=named[:NAMED_ROWS_SHOWN],
         more_named=len(named) > NAMED_ROWS_SHOWN,
-        invitation=url_for("join.join", code=campaign.code, _external=True),
+        invitation=external_url("join.join", code=campaign.code),
     )
 
 
@@ -137,7 +138,7 @@ def close(campaign_id):
 @association_required
 def flyer(campaign_id):
     campaign = own_campaign(campaign_id)
-    link = url_for("join.join", code=campaign.code, _external=True)
+    link = external_url("join.join", code=campaign.code)
     # segno writes plain SVG paths; no script, no external resource.
     svg = segno.make(link, error="m").svg_inline(scale=5, dark="#000", light="#fff")
     blurbs = []

@@ -1,12 +1,27 @@
-"""T28, T29, T30: links built on BASE_URL, ids beyond the database's range, no secret
-in a logged exception."""
+"""T28, T29: links built on BASE_URL, ids beyond the database's range."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import segno
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
 from werkzeug.routing import IntegerConverter
 
+from app import create_app
+from app.config import ConfigError
+from app.extensions import db
+from app.models import PasswordReset
+from tests.conftest import TEST_SECRET
+from tests.support.accounts import create_association
+from tests.support.accounts import create_staff
 from tests.support.accounts import login
+from tests.support.accounts import new_campaign
+from tests.support.content import MINI
+from tests.support.content import translations_directory
 from tests.support.pages import csrf_token_of
 
 # --- T29: an id beyond the database's integer range is an unknown page, not a 500
@@ -52,3 +67,129 @@ def test_ids_beyond_the_integer_range_are_404(world, client, number):
 def test_ids_in_range_still_work(world, client):
     assert client.get(f"/es/associations/campaigns/{world.campaign_id}").status_code == 200
     assert client.get("/es/associations/campaigns/2147483647").status_code == 404
+
+
+# --- T28: links in e-mails and on staff and association pages are built on BASE_URL
+
+BASE = "https://autodiagnostico.example.cl"
+
+
+class HostClient(FlaskClient):
+    """A client whose every request names `host` in its Host header (its cookies too)."""
+
+    host = "evil.example"
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("base_url", f"http://{self.host}")
+        return super().open(*args, **kwargs)
+
+
+def forged(app, host="evil.example") -> FlaskClient:
+    client = HostClient(app, app.response_class, use_cookies=True)
+    client.host = host
+    return client
+
+
+def reset_links(app):
+    """The reset links waiting for programme staff (SMTP is not configured)."""
+    outbox = app.extensions.get("outbox")  # e-mail leaves the request on a thread
+    assert outbox is None or outbox.wait_idle(timeout=10)
+    with app.app_context():
+        return list(db.session.scalars(sa.select(PasswordReset.link)))
+
+
+def ask_for_a_reset(client):
+    token = csrf_token_of(client, "/es/associations/reset")
+    response = client.post(
+        "/es/associations/reset", data={"csrf_token": token, "email": "a@example.cl"}
+    )
+    assert response.status_code == 200
+
+
+def test_a_reset_asked_for_with_a_forged_host_links_to_base_url(make_app):
+    app = make_app(BASE_URL=BASE)
+    create_association(app, "Gremio A", "a@example.cl")
+    ask_for_a_reset(forged(app))
+    [link] = reset_links(app)
+    assert link.startswith(f"{BASE}/es/associations/reset/"), link
+    staff = forged(app)
+    create_staff(app)
+    login(staff, "staff@example.cl")
+    page = staff.get("/es/admin/").get_data(as_text=True)
+    assert f'value="{link}"' in page and "evil.example" not in page
+    token = link.rsplit("/", 1)[1]  # the link works
+    assert app.test_client().get(f"/es/associations/reset/{token}").status_code == 200
+
+
+def test_invitation_link_and_flyer_qr_code_are_on_base_url(make_app):
+    app = make_app(BASE_URL=BASE + "/")
+    client = forged(app)
+    create_association(app, "Gremio A", "a@example.cl")
+    login(client, "a@example.cl")
+    campaign_id = new_campaign(client)
+    html = client.get(f"/es/associations/campaigns/{campaign_id}").get_data(as_text=True)
+    link = re.search(r'id="invitation-link" value="([^"]+)"', html).group(1)
+    assert re.fullmatch(rf"{re.escape(BASE)}/es/c/[A-Za-z0-9_-]+", link), link
+    assert "evil.example" not in html
+    html = client.get(f"/es/associations/campaigns/{campaign_id}/flyer").get_data(as_text=True)
+    assert f'<p class="card-link">{link}</p>' in html and "evil.example" not in html
+    qr = segno.make(link, error="m").svg_inline(scale=5, dark="#000", light="#fff")
+    assert qr in html  # the QR code encodes the link on BASE_URL
+
+
+def test_without_base_url_the_embedded_sqlite_links_to_the_requested_host(tmp_path, monkeypatch):
+    """`make run` needs no configuration: links follow the address the browser used."""
+    monkeypatch.delenv("BASE_URL", raising=False)
+    monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
+    database = tmp_path / "db.sqlite"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": TEST_SECRET,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "TRANSLATIONS_DIR": translations_directory(),
+        }
+        | MINI
+    )
+    with app.app_context():
+        upgrade()
+    create_association(app, "Gremio A", "a@example.cl")
+    ask_for_a_reset(forged(app, "127.0.0.1:8000"))
+    [link] = reset_links(app)
+    assert link.startswith("http://127.0.0.1:8000/es/associations/reset/"), link
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("settings", "starts"),
+    [
+        ({}, False),
+        ({"BASE_URL": BASE}, True),
+        ({"TRUSTED_HOSTS": ["autodiagnostico.example.cl"]}, True),
+    ],
+)
+def test_a_server_database_needs_base_url_or_trusted_hosts(monkeypatch, settings, starts):
+    monkeypatch.delenv("BASE_URL", raising=False)
+    monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
+    config = {
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": "postgresql://u@h:5432/d",
+        "TRANSLATIONS_DIR": translations_directory(),
+    }
+    if starts:
+        create_app(config | settings)
+        return
+    with pytest.raises(ConfigError, match="BASE_URL is not set") as caught:
+        create_app(config | settings)
+    assert "TRUSTED_HOSTS" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "value", ["autodiagnostico.example.cl", "ftp://x.example", "https://", "https://x.example/?a=1"]
+)
+def test_a_malformed_base_url_refuses_to_start(value):
+    with pytest.raises(ConfigError, match="BASE_URL"):
+        create_app(
+            {"SECRET_KEY": TEST_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://", "BASE_URL": value}
+        )

@@ -75,6 +75,7 @@ def test_an_invalid_questionnaire_stops_the_start(tmp_path, database_url):
                 "TESTING": True,
                 "SECRET_KEY": TEST_SECRET,
                 "SQLALCHEMY_DATABASE_URI": database_url,
+                "BASE_URL": "http://localhost",
                 "QUESTIONNAIRES_DIR": str(tmp_path / "q"),
             }
         )
