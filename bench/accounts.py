@@ -87,6 +87,7 @@ def create_bench_app(url: str):
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
+            "BASE_URL": "http://127.0.0.1",  # a server database needs it
             "SECRET_KEY": BENCH_SECRET,
             "TESTING": True,
             "TRANSLATIONS_DIR": translations_directory(),

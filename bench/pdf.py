@@ -73,6 +73,7 @@ def main(argv=None) -> int:
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": url,
+                "BASE_URL": "http://127.0.0.1",  # a server database needs it
                 "SECRET_KEY": BENCH_SECRET,
                 "TESTING": True,
                 "PDF_LIMIT_PER_ADDRESS": "10000 per minute",
