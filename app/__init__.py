@@ -12,6 +12,7 @@ from flask import current_app
 
 from . import config as settings
 from . import database
+from . import redaction
 from . import urls
 from .database import tune_sqlite
 from .engine import QuestionnaireError
@@ -74,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(join_bp)
     app.register_blueprint(admin_bp)
     cli.init_app(app)
+    redaction.init_app(app)  # last: every module's logger exists now
     return app
 
 

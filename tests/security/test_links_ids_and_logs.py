@@ -1,12 +1,15 @@
-"""T28, T29: links built on BASE_URL, ids beyond the database's range."""
+"""T28, T29, T30: links built on BASE_URL, ids beyond the database's range, no secret
+in a logged exception."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
 import segno
 import sqlalchemy as sa
+from flask import request
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from werkzeug.routing import IntegerConverter
@@ -23,6 +26,7 @@ from tests.support.accounts import new_campaign
 from tests.support.content import MINI
 from tests.support.content import translations_directory
 from tests.support.pages import csrf_token_of
+from tests.support.visitor import Visitor
 
 # --- T29: an id beyond the database's integer range is an unknown page, not a 500
 
@@ -193,3 +197,67 @@ def test_a_malformed_base_url_refuses_to_start(value):
         create_app(
             {"SECRET_KEY": TEST_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://", "BASE_URL": value}
         )
+
+
+# --- T30: an exception on a route that carries a secret is logged with the secret redacted
+
+
+def secret_routes(app):
+    """A URL per kind of secret link, and the module whose render_template its view calls."""
+    from app.accounts import views as accounts_views
+    from app.assess import views as assess_views
+    from app.associations import join
+
+    create_association(app, "Gremio A", "a@example.cl")
+    client = app.test_client()
+    login(client, "a@example.cl")
+    campaign_id = new_campaign(client)
+    page = client.get(f"/es/associations/campaigns/{campaign_id}").get_data(as_text=True)
+    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    visitor = Visitor(app.test_client())
+    visitor.start()
+    with app.test_request_context():
+        from app.accounts.auth import find_user
+        from app.accounts.auth import reset_link
+
+        reset = reset_link(find_user("a@example.cl")).rsplit("/", 1)[1]
+    return [
+        (assess_views, visitor.url, visitor.token),  # a step of the assessment
+        (join, f"/es/c/{code}", code),
+        (accounts_views, f"/es/associations/reset/{reset}", reset),
+    ]
+
+
+def test_an_exception_on_a_secret_link_is_logged_without_the_secret(make_app, monkeypatch, caplog):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)  # log and answer 500, as in production
+    routes = secret_routes(app)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"could not render {request.url}")  # the secret in the error too
+
+    for module, path, secret in routes:
+        monkeypatch.setattr(module, "render_template", broken)
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            response = app.test_client().get(path)
+        assert response.status_code == 500
+        records = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert records, path
+        formatted = caplog.text + "\n".join(
+            logging.Formatter().format(r) + str(vars(r)) for r in caplog.records
+        )
+        assert secret not in formatted, path
+        assert "Traceback" in formatted and "RuntimeError: could not render" in formatted
+        shape = path.replace(secret, "…")
+        assert re.search(re.escape(shape).replace("…", "…[0-9a-f]{8}"), formatted), shape
+        monkeypatch.undo()
+
+
+def test_werkzeug_and_gunicorn_request_lines_are_redacted(app, caplog):
+    token = "AbC_123-xyz" * 4
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("werkzeug").info('"%s" %s', f"GET /es/a/{token}/s/legal HTTP/1.1", 200)
+        logging.getLogger("gunicorn.error").error("Error handling request /es/c/%s", token)
+    assert token not in caplog.text
+    assert re.search(r"/es/a/…[0-9a-f]{8}/s/legal", caplog.text)
+    assert re.search(r"/es/c/…[0-9a-f]{8}", caplog.text)
