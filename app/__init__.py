@@ -12,6 +12,8 @@ from flask import current_app
 
 from . import config as settings
 from . import database
+from . import dbguard
+from . import ratelimit
 from . import redaction
 from . import urls
 from .database import tune_sqlite
@@ -39,10 +41,13 @@ def create_app(config: dict | None = None) -> Flask:
     )
     # A database server may drop idle connections: test each one before use. An
     # embedded SQLite file cannot, and the test would cost every request a query.
-    app.config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS",
-        {"pool_pre_ping": not settings.is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])},
-    )
+    # A server that does not answer fails a request within its timeouts (app/dbguard.py).
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", dbguard.engine_options(app.config))
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            ratelimit.redis_options(app.config["RATELIMIT_STORAGE_TIMEOUT"]),
+        )
     app.config["SECRET_KEY"] = settings.resolve_secret_key(app.config, app.instance_path)
     app.config["BASE_URL"] = settings.resolve_base_url(app.config)
     logging.basicConfig(
@@ -69,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     compression.init_app(app)
     pages.init_app(app)
     init_accounts(app)
+    ratelimit.init_app(app)
     app.register_blueprint(assess_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(associations_bp)
@@ -104,7 +110,14 @@ def init_database(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     if settings.is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
         with app.app_context():
-            tune_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            tune_sqlite(
+                db.engine,
+                app.config["SQLITE_BUSY_TIMEOUT_MS"],
+                app.config["SQLITE_JOURNAL_SIZE_LIMIT_MB"] * 1024 * 1024,
+            )
+    else:
+        with app.app_context():
+            dbguard.watch(db.engine, app.config)
 
 
 def init_accounts(app: Flask) -> None:

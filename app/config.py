@@ -57,6 +57,13 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "RETENTION_DAYS": _int("RETENTION_DAYS", 730),
         "SQLITE_BUSY_TIMEOUT_MS": _int("SQLITE_BUSY_TIMEOUT_MS", 5000),
+        # Faults that must not become a 500 or a hung worker (docs/SECURITY.md 2.7, 17-20).
+        "SQLITE_JOURNAL_SIZE_LIMIT_MB": _int("SQLITE_JOURNAL_SIZE_LIMIT_MB", 64),
+        "DATABASE_CONNECT_TIMEOUT": _int("DATABASE_CONNECT_TIMEOUT", 3),
+        "DATABASE_STATEMENT_TIMEOUT_MS": _int("DATABASE_STATEMENT_TIMEOUT_MS", 5000),
+        "RATELIMIT_STORAGE_TIMEOUT": float(os.environ.get("RATELIMIT_STORAGE_TIMEOUT") or 0.5),
+        "RATELIMIT_STORAGE_RETRY_SECONDS": _int("RATELIMIT_STORAGE_RETRY_SECONDS", 10),
+        "DISK_FREE_MIN_MB": _int("DISK_FREE_MIN_MB", 200),
         "TOKEN_MISS_LIMIT": os.environ.get("TOKEN_MISS_LIMIT", "20 per 10 minutes"),
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "10 per 15 minutes"),
@@ -95,6 +102,8 @@ FIXED = {
     # have no Haitian Creole) would only be loaded again on every request.
     "WTF_I18N_ENABLED": False,
     "JSON_SORT_KEYS": False,
+    # A rate-limit storage error is never a 500 (app/ratelimit.py answers first).
+    "RATELIMIT_SWALLOW_ERRORS": True,
 }
 
 

@@ -20,13 +20,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ProgrammingError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import SecurityError
 
 from . import default_questionnaire
+from . import faults
 from . import i18n
 from . import markdown
+from . import ratelimit
 from .cache import landing_pages
 from .extensions import db
 from .reporting.aggregates import format_count
@@ -57,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(ProgrammingError, database_unavailable)  # schema missing
 
 
 def pull_language(endpoint, values):
@@ -122,13 +127,29 @@ def landing():
 
 @bp.get("/healthz")
 def healthz():
+    """Each dependency's state. 200 while the app can serve (even "degraded": no
+    shared rate limits, or little disk left); 503 only when the database is down."""
+    database = "ok"
     try:
         db.session.execute(sa.text("SELECT 1"))
-    except OperationalError:
-        db.session.rollback()
-        log.error("Health check: the database does not answer")
-        return jsonify(status="unavailable"), 503
-    return jsonify(status="ok")
+    except DBAPIError as error:
+        faults.log_database_error(log, error, "Health check")
+        database = "unavailable"
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            db.session.invalidate()
+    rate_limit_storage = ratelimit.storage_state()
+    disk = faults.disk_state()
+    if database != "ok":
+        status, code = "unavailable", 503
+    elif rate_limit_storage == "unavailable" or not disk["ok"]:
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    return jsonify(
+        status=status, database=database, rate_limit_storage=rate_limit_storage, disk=disk
+    ), code
 
 
 ERROR_TITLES = {
@@ -179,10 +200,39 @@ def http_error(error: HTTPException):
     return render_error(error.code or 500, getattr(error, "page_message", None))
 
 
-def database_unavailable(error: OperationalError):
-    db.session.rollback()
-    log.error("Database unavailable: %s", error.orig.__class__.__name__)
+def database_unavailable(error: DBAPIError):
+    """Any page whose database fails: 503, one log line naming the cause. A form posted
+    meanwhile (join, review) comes back filled in, with a button to send it again."""
+    if not faults.is_outage(error):
+        raise error  # a bug, not an outage: the usual 500
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.invalidate()
+    faults.log_database_error(log, error)
+    if request.method == "POST" and request.endpoint in RESENDABLE:
+        return render_outage()
     return render_error(503)
+
+
+# POSTs whose 503 page offers to send the same fields again (never a password).
+RESENDABLE = frozenset({"assess.review", "join.join"})
+
+
+def render_outage(status: int = 503):
+    """The fields just posted, as hidden inputs of a form with a fresh CSRF token (which
+    needs no database), and a "try again" button."""
+    g.error_page = True
+    fields = [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if name != "csrf_token" and "password" not in name.lower()
+    ]
+    response = current_app.make_response(
+        (render_template("assess/outage.html", fields=fields, action=request.path), status)
+    )
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 @bp.get("/<lang>/privacy")

@@ -19,14 +19,16 @@ from app.models import Assessment
 def test_healthz_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json()["status"] == "ok"
+    assert response.get_json()["database"] == "ok"
 
 
 def test_healthz_503_when_the_database_does_not_answer(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing-dir/none.sqlite")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable"}
+    assert response.get_json()["status"] == "unavailable"
+    assert response.get_json()["database"] == "unavailable"
 
 
 def test_secret_key_generated_once_for_embedded_sqlite(tmp_path, monkeypatch):

@@ -16,7 +16,9 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ProgrammingError
 
 from .. import default_questionnaire
 from .. import questionnaires
@@ -36,11 +38,15 @@ from ..engine.model import PROFILE
 from ..explain import requirement_text
 from ..extensions import db
 from ..extensions import limiter
+from ..faults import is_outage
+from ..faults import log_database_error
 from ..i18n import content_for
 from ..i18n import current_language
 from ..i18n import format_number
 from ..models import Assessment
+from ..pages import RESENDABLE
 from ..pages import render_error
+from ..pages import render_outage
 from ..reporting.benchmark import campaign_benchmark
 from . import bp
 from . import store
@@ -56,6 +62,8 @@ from .widgets import question_widget
 log = logging.getLogger(__name__)
 
 CALCULATOR_FIELDS = ("total", "specialists", "foreign", "chilean_family", "resident_5_years")
+# A hidden field of the step form: "<questionnaire id>@<version>" the page was drawn from.
+QUESTIONNAIRE_FIELD = "questionnaire-version"
 
 
 def step_url(token: str, section) -> str:
@@ -254,23 +262,68 @@ def expired_form(error):
 
 
 @bp.errorhandler(OperationalError)
+@bp.errorhandler(ProgrammingError)
 def database_busy(error):
-    """The database could not take the save (locked, full or down): keep the user's
-    input on the page with a 503, never a traceback."""
-    db.session.rollback()
-    g.writes_done = True  # showing the page again only reads: do not wait for the lock again
-    log.error("Database unavailable: %s", error.orig.__class__.__name__)
+    """The database could not take the save (locked, full, down or without its schema):
+    a 503 that keeps the user's input, never a traceback, and one log line naming the
+    cause. The page is drawn again from the post and the questionnaire alone: in an
+    outage, reading the database again would fail too (docs/SECURITY.md 2.7 item 19)."""
+    if not is_outage(error):
+        raise error  # a bug, not an outage: the usual 500
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.invalidate()
+    g.writes_done = True  # nothing more is written in this request
+    log_database_error(log, error, f"{request.method} {request.endpoint}")
     message = _(
         "We could not save this page just now. Your answers are still here: "
         "please press the button again in a minute."
     )
-    try:
-        response = current_app.make_response(rerender_post(503, message))
-    except OperationalError:
-        db.session.rollback()
+    if request.method == "POST" and request.endpoint in ("assess.new", "assess.section"):
+        response = current_app.make_response(redraw_post(503, message))
+    elif request.method == "POST" and request.endpoint in RESENDABLE:
+        response = render_outage()
+    else:
         response = render_error(503)
     response.headers["Retry-After"] = "30"
     return response
+
+
+def posted_questionnaire():
+    """The questionnaire version the posted page was drawn from (a hidden field of the
+    step form), else the newest version of the default one."""
+    name, _sep, version = request.form.get(QUESTIONNAIRE_FIELD, "").rpartition("@")
+    found = questionnaires().get(name, int(version)) if version.isdigit() and name else None
+    return found or default_questionnaire()
+
+
+def redraw_post(status: int, message: str):
+    """Show a posted step (or the profile page) again, unsaved, without reading the
+    database: the questions are those the posted page showed (`posted_question_ids`),
+    each with what was posted for it, and the normal buttons to save again."""
+    questionnaire = posted_questionnaire()
+    if request.endpoint == "assess.new":
+        step, token = questionnaire.sections[0], None
+    else:
+        token = (request.view_args or {})["token"]
+        step = questionnaire.section_by_id.get((request.view_args or {})["section_id"])
+        if step is None:
+            return render_error(status)
+    journey = Journey(questionnaire, {}, {})
+    shown = posted_question_ids()
+    questions = [journey.asked.get(q.id, q) for q in step.questions if q.id in shown]
+    form = section_form(questions, content_for(questionnaire), {}, formdata=request.form)
+    return render_step(
+        questionnaire,
+        journey,
+        step,
+        token,
+        form=form,
+        status=status,
+        notice=message,
+        questions=questions,
+    )
 
 
 def rerender_post(status: int, message: str):
@@ -296,10 +349,18 @@ def rerender_post(status: int, message: str):
 
 
 def render_step(
-    questionnaire, journey, step, token, form=None, status=200, calculator=None, notice=None
+    questionnaire,
+    journey,
+    step,
+    token,
+    form=None,
+    status=200,
+    calculator=None,
+    notice=None,
+    questions=None,
 ):
     content = content_for(questionnaire)
-    questions = journey.questions(step)
+    questions = journey.questions(step) if questions is None else questions
     if form is None:
         form = section_form(questions, content, {q.id: journey.value(q) for q in questions})
     steps = journey.steps if token else questionnaire.sections[:1]
@@ -321,6 +382,7 @@ def render_step(
             question_widget=question_widget,
             is_first=number == 1,
             notice=notice,
+            questionnaire_field=QUESTIONNAIRE_FIELD,
         ),
         status,
     )

@@ -245,7 +245,7 @@ def test_app_answers_503_while_postgres_is_down_and_recovers_without_restart(pos
 
         health = app.test_client().get("/healthz")
         assert health.status_code == 503
-        assert health.get_json() == {"status": "unavailable"}
+        assert health.get_json()["status"] == "unavailable"
         friendly_503(visitor.client.get(step))
         friendly_503(visitor.client.get(f"/ht{step[3:]}"), lang="ht")
         posted = visitor.submit({"legal_cotizaciones": "no"}, follow=False)
@@ -258,7 +258,7 @@ def test_app_answers_503_while_postgres_is_down_and_recovers_without_restart(pos
         saver.restarted = True
         health = app.test_client().get("/healthz")  # the first request after the restart
         assert health.status_code == 200, health.get_data(as_text=True)
-        assert health.get_json() == {"status": "ok"}
+        assert health.get_json()["status"] == "ok"
         assert saver.acks_after_restart.wait(30), "the saver never saved again"
     finally:
         saver.stop.set()
