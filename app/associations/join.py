@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 
 import sqlalchemy as sa
@@ -24,6 +26,14 @@ from ..models import Campaign
 from . import join_bp
 
 log = logging.getLogger(__name__)
+
+
+def join_origin() -> str:
+    """A keyed hash of the address a member joins from, cut to 12 hex digits: enough
+    for staff to see many joins from one place, never enough to recover the address."""
+    key = current_app.secret_key.encode()
+    address = (request.remote_addr or "").encode()
+    return hmac.new(key, b"join-origin:" + address, hashlib.sha256).hexdigest()[:12]
 
 
 def campaign_by_code(code: str) -> Campaign:
@@ -59,6 +69,7 @@ def join(code):
             campaign_id=campaign.id,
             member_name=(form.member_name.data or "").strip() or None,
             share_named=form.sharing.data == "named",
+            join_origin=join_origin(),
         )
         db.session.add(assessment)
         db.session.commit()
