@@ -44,6 +44,7 @@ from ..i18n import content_for
 from ..i18n import current_language
 from ..i18n import format_number
 from ..models import Assessment
+from ..models import Campaign
 from ..pages import RESENDABLE
 from ..pages import render_error
 from ..pages import render_outage
@@ -528,12 +529,18 @@ def reassess(token):
     previous = loaded.record
     questionnaire = questionnaires().get(previous.questionnaire_id) or loaded.questionnaire
     profile, answers = store.load_values(previous, loaded.questionnaire)
-    assessment, new_token = Assessment.start(questionnaire, current_language(), previous)
+    campaign = db.session.get(Campaign, previous.campaign_id) if previous.campaign_id else None
+    # Nothing re-assesses into a closed campaign: the new assessment stands on its own.
+    outside = {"campaign_id": None, "member_name": None, "share_named": False}
+    extra = outside if campaign is not None and not campaign.is_open else {}
+    assessment, new_token = Assessment.start(questionnaire, current_language(), previous, **extra)
     db.session.add(assessment)
     db.session.flush()
     store.save_changes(assessment.id, carry_over(questionnaire, profile | answers))
     db.session.commit()
     log.info("Assessment %s re-assesses %s", assessment.id, previous.id)
+    if extra:
+        flash(_("Your association's campaign is closed: this new assessment is not part of it."))
     flash(
         _(
             "A new assessment was started with your previous answers. "
