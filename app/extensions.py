@@ -34,13 +34,28 @@ login_manager = LoginManager()
 
 
 class AppLimiter(Limiter):
-    """Flask-Limiter keeps one storage per Limiter object, so in a process that builds
-    several apps (the tests, bench/) the last app initialised would count for all of
-    them. Each app keeps its own storage here, as each gunicorn worker has its own."""
+    """Flask-Limiter keeps one storage and one `enabled` per Limiter object, so in a
+    process that builds several apps (the tests, bench/) the last app initialised would
+    count for all of them, and one app built with RATELIMIT_ENABLED=False would switch
+    limits off for every app built after it. Each app keeps its own here, as each
+    gunicorn worker has its own."""
 
     def init_app(self, app) -> None:
+        app.config.setdefault("RATELIMIT_ENABLED", True)  # never the previous app's
         super().init_app(app)
-        app.extensions["rate_limits"] = (Limiter.storage.fget(self), Limiter.limiter.fget(self))
+        if app.config["RATELIMIT_ENABLED"]:
+            storage = (Limiter.storage.fget(self), Limiter.limiter.fget(self))
+            app.extensions["rate_limits"] = storage
+
+    @property
+    def enabled(self) -> bool:
+        if has_app_context():
+            return bool(current_app.config.get("RATELIMIT_ENABLED", True))
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self._enabled = value
 
     def _own(self, index: int, inherited):
         if has_app_context() and "rate_limits" in current_app.extensions:

@@ -60,3 +60,13 @@ def test_login_limit_is_shared_by_workers_with_redis_storage(make_app):
     assert wrong_logins(one, 3, email, address) == [422] * 3
     assert wrong_logins(two, 3, email, address) == [422, 422, 429]
     assert wrong_logins(one, 1, email, address) == [429]
+
+
+def test_an_app_built_without_limits_leaves_the_next_app_its_limits(make_app):
+    """Flask-Limiter keeps `enabled` on its one object: an app built with
+    RATELIMIT_ENABLED=False (as load tests do) must not switch off the next app's limits."""
+    unlimited = make_app(RATELIMIT_ENABLED=False)
+    limited = make_app()
+    create_association(limited, "A", "a@example.cl")
+    assert wrong_logins(unlimited.test_client(), 7) == [422] * 7
+    assert wrong_logins(limited.test_client(), 6) == [422] * 5 + [429]
