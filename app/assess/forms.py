@@ -7,6 +7,7 @@ ships no Haitian Creole, and its built-in messages would show English.
 from __future__ import annotations
 
 import json
+import re
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Field
@@ -51,16 +52,20 @@ class ChoicesField(SelectMultipleField):
             raise StopValidation(_l("This answer cannot be combined with other answers."))
 
 
+# ASCII digits, as the calculator takes them, and at most 18 (any count of people fits):
+# int() alone also reads other scripts' digits ('٣'), '1_000' and '+5', and a number of
+# 309 digits or more made the range check raise OverflowError, a 500.
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
+
+
 class WholeNumberField(IntegerField):
     def process_formdata(self, valuelist):
         self.data = None
         if valuelist and valuelist[0].strip():
             text = valuelist[0].strip().replace(".", "").replace(" ", "").replace("\u00a0", "")
-            try:
-                self.data = int(text)
-            except ValueError:
-                self.data = None
-                raise ValueError(_l("Enter a whole number, for example 12.")) from None
+            if not WHOLE_NUMBER.fullmatch(text):
+                raise ValueError(_l("Enter a whole number, for example 12."))
+            self.data = int(text)
 
 
 def _number_range(question):
