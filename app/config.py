@@ -84,7 +84,7 @@ def from_environment(instance_path: str) -> dict:
         ]
         or None,
         # The address links in e-mails and on staff pages are built on, never the
-        # request's Host header (docs/SECURITY.md T28).
+        # request's Host header (docs/SECURITY.md T20).
         "BASE_URL": os.environ.get("BASE_URL") or None,
     }
 

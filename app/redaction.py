@@ -1,4 +1,4 @@
-"""Logs without secrets: the links that carry one are redacted (docs/SECURITY.md T30).
+"""Logs without secrets: the links that carry one are redacted (docs/SECURITY.md T21).
 
 An assessment link (`/<lang>/a/<token>/...`), a campaign invitation (`/<lang>/c/<code>`)
 and a reset link (`/<lang>/associations/reset/<token>`) are the keys they open. Flask logs

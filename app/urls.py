@@ -1,4 +1,4 @@
-"""URLs: ids in paths, and absolute links built on BASE_URL (docs/SECURITY.md T28, T29)."""
+"""URLs: ids in paths, and absolute links built on BASE_URL (docs/SECURITY.md T20, T18)."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def app_config(database_url: str, **extra) -> dict:
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # Links on the test client's own address; a server database needs it (T28).
+        # Links on the test client's own address; a server database needs it (docs/SECURITY.md T20).
         "BASE_URL": "http://localhost",
         "TRANSLATIONS_DIR": translations_directory(),
         **MINI,

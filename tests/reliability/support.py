@@ -238,7 +238,7 @@ def gunicorn(database_url: str, log_path: Path, workers: int = 4, threads: int =
     environment.update(
         DATABASE_URL=database_url,
         SECRET_KEY=SECRET,
-        BASE_URL="http://127.0.0.1",  # a server database needs it (docs/SECURITY.md T28)
+        BASE_URL="http://127.0.0.1",  # a server database needs it (docs/SECURITY.md T20)
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
         # Many clients start assessments from 127.0.0.1 (that limit: tests/test_costs.py).

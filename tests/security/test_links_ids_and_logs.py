@@ -1,4 +1,4 @@
-"""T28, T29, T30: links built on BASE_URL, ids beyond the database's range, no secret
+"""T20, T18, T21: links built on BASE_URL, ids beyond the database's range, no secret
 in a logged exception."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tests.support.content import translations_directory
 from tests.support.pages import csrf_token_of
 from tests.support.visitor import Visitor
 
-# --- T29: an id beyond the database's integer range is an unknown page, not a 500
+# --- T18: an id beyond the database's integer range is an unknown page, not a 500
 
 OUT_OF_RANGE = ["2147483648", "99999999999999999999", "9" * 5000, "0", "١", "00000000001"]
 
@@ -73,7 +73,7 @@ def test_ids_in_range_still_work(world, client):
     assert client.get("/es/associations/campaigns/2147483647").status_code == 404
 
 
-# --- T28: links in e-mails and on staff and association pages are built on BASE_URL
+# --- T20: links in e-mails and on staff and association pages are built on BASE_URL
 
 BASE = "https://autodiagnostico.example.cl"
 
@@ -199,7 +199,7 @@ def test_a_malformed_base_url_refuses_to_start(value):
         )
 
 
-# --- T30: an exception on a route that carries a secret is logged with the secret redacted
+# --- T21: an exception on a route that carries a secret is logged with the secret redacted
 
 
 def secret_routes(app):
