@@ -18,6 +18,7 @@ from tests.support.accounts import add_members
 from tests.support.accounts import confirm_email
 from tests.support.accounts import create_association
 from tests.support.accounts import create_staff
+from tests.support.accounts import invitation_code
 from tests.support.accounts import login
 from tests.support.accounts import new_campaign
 from tests.support.content import MINI_PROFILE
@@ -215,8 +216,7 @@ def test_export_below_threshold_holds_no_anonymous_rows(app, client, gremio):
 
 @pytest.mark.parametrize("lang", ["es", "ht"])
 def test_member_joins_with_consent_and_can_change_it(app, client, gremio, lang):
-    page = client.get(f"/es/associations/campaigns/{gremio}").get_data(as_text=True)
-    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    code = invitation_code(client, gremio)
     assert len(code) >= 22  # at least 128 random bits
     member = Visitor(app.test_client(), lang)
     member.get(f"/{lang}/c/{code}")
@@ -234,8 +234,7 @@ def test_member_joins_with_consent_and_can_change_it(app, client, gremio, lang):
 
 
 def test_closed_campaign_starts_nothing(app, client, gremio):
-    page = client.get(f"/es/associations/campaigns/{gremio}").get_data(as_text=True)
-    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    code = invitation_code(client, gremio)
     client.post(
         f"/es/associations/campaigns/{gremio}/close",
         data={"csrf_token": csrf_token_of(client, "/es/associations/")},
@@ -247,8 +246,7 @@ def test_closed_campaign_starts_nothing(app, client, gremio):
 
 def test_member_results_show_rounded_medians_of_five_other_members(app, client, gremio):
     add_members(app, gremio, 5, answers="worst")  # a release of five
-    page = client.get(f"/es/associations/campaigns/{gremio}").get_data(as_text=True)
-    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    code = invitation_code(client, gremio)
     member = Visitor(app.test_client())
     member.get(f"/es/c/{code}")
     member.submit({})

@@ -13,6 +13,7 @@ from app.assess import pdf
 from app.cache import RESULT_PDF_MAX_BYTES
 from tests.support.accounts import add_members
 from tests.support.accounts import create_association
+from tests.support.accounts import invitation_code
 from tests.support.accounts import login
 from tests.support.accounts import new_campaign
 from tests.support.content import MINI_PROFILE
@@ -78,8 +79,7 @@ def test_new_campaign_medians_render_the_pdf_anew(app, client, renders):
     create_association(app, "Cámara de Comercio del Norte", "norte@example.cl")
     assert login(client, "norte@example.cl").status_code == 302
     campaign = new_campaign(client)
-    page = client.get(f"/es/associations/campaigns/{campaign}").get_data(as_text=True)
-    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    code = invitation_code(client, campaign)
     add_members(app, campaign, 5, answers="worst")
     member = Visitor(app.test_client())
     member.get(f"/es/c/{code}")
@@ -187,8 +187,7 @@ def join(client, lang, code, address="127.0.0.1"):
 
 def campaign_code(client, name) -> str:
     campaign = new_campaign(client, name=name)
-    page = client.get(f"/es/associations/campaigns/{campaign}").get_data(as_text=True)
-    return re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    return invitation_code(client, campaign)
 
 
 @pytest.mark.parametrize("lang", ["es", "ht"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from app.models import Assessment
 from tests.support.accounts import add_members
 from tests.support.accounts import create_association
 from tests.support.accounts import create_staff
+from tests.support.accounts import invitation_code
 from tests.support.accounts import login
 from tests.support.accounts import new_campaign
 from tests.support.content import MINI_PROFILE
@@ -29,8 +29,7 @@ def campaign(app, client):
     create_association(app, "Cámara del Norte", "norte@example.cl")
     assert login(client, "norte@example.cl").status_code == 302
     campaign_id = new_campaign(client)
-    page = client.get(f"/es/associations/campaigns/{campaign_id}").get_data(as_text=True)
-    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    code = invitation_code(client, campaign_id)
     return campaign_id, code
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.accounts import create_association
 from tests.support.accounts import create_staff
+from tests.support.accounts import invitation_code
 from tests.support.accounts import login
 from tests.support.accounts import new_campaign
 from tests.support.visitor import Visitor
@@ -44,8 +45,7 @@ def world(app, client):
     create_association(app, "Gremio A", "a@example.cl")
     login(client, "a@example.cl")
     campaign_id = new_campaign(client)
-    page = client.get(f"/es/associations/campaigns/{campaign_id}").get_data(as_text=True)
-    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    code = invitation_code(client, campaign_id)
     visitor = Visitor(app.test_client())
     visitor.start()
     create_staff(app)

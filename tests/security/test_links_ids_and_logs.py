@@ -21,6 +21,7 @@ from app.models import PasswordReset
 from tests.conftest import TEST_SECRET
 from tests.support.accounts import create_association
 from tests.support.accounts import create_staff
+from tests.support.accounts import invitation_code
 from tests.support.accounts import login
 from tests.support.accounts import new_campaign
 from tests.support.content import MINI
@@ -212,8 +213,7 @@ def secret_routes(app):
     client = app.test_client()
     login(client, "a@example.cl")
     campaign_id = new_campaign(client)
-    page = client.get(f"/es/associations/campaigns/{campaign_id}").get_data(as_text=True)
-    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    code = invitation_code(client, campaign_id)
     visitor = Visitor(app.test_client())
     visitor.start()
     with app.test_request_context():

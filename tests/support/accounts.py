@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from app.assess import store
 from app.engine import score
 from app.extensions import db
@@ -89,3 +91,9 @@ def add_members(app, campaign_id, count, answers="best", named=False, name="Soci
             store.save_changes(assessment.id, profile)
             store.submit(assessment, result, profile)
         db.session.commit()
+
+
+def invitation_code(client, campaign_id: int) -> str:
+    """The code of a campaign's invitation link, read from its dashboard."""
+    page = client.get(f"/es/associations/campaigns/{campaign_id}").get_data(as_text=True)
+    return re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
