@@ -92,3 +92,10 @@ def test_carry_over_keeps_only_what_the_questionnaire_accepts(example):
         {"tipo": "empresa", "capacitacion": "maybe", "apoyos": ["idioma"], "gone": "x"},
     )
     assert kept == {"tipo": "empresa", "apoyos": frozenset({"idioma"})}
+
+
+def test_values_with_merges_a_page_without_walking_again(example):
+    journey = Journey(example, EMPRESA, {"capacitacion": "yes"})
+    merged = journey.values_with({"capacitacion": None, "extranjeros": 2})
+    assert merged == {"tipo": "empresa", "dotacion": 5, "extranjeros": 2}
+    assert journey.values == {"tipo": "empresa", "dotacion": 5, "capacitacion": "yes"}

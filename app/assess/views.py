@@ -173,7 +173,7 @@ def validated_form(questionnaire, journey, step):
     if step.id == PROFILE:
         for question in profile_gaps(questionnaire, values):
             add_error(form, question.id, _("Answer this question."))
-    for check in failed_checks(questionnaire, journey.with_values(values).values):
+    for check in failed_checks(questionnaire, journey.values_with(values)):
         on_page = [name for name in check.questions if name in values] or [
             name for name in sorted(check.when.names) if name in values
         ]

@@ -50,6 +50,12 @@ class Journey:
         """Profile and answers together, as checks read them."""
         return self.profile | self.answers
 
+    def values_with(self, values: Mapping) -> dict:
+        """Profile and answers together as a page's values would leave them (None clears
+        an answer), without walking the questionnaire again: what checks read."""
+        merged = self.values | dict(values)
+        return {k: v for k, v in merged.items() if v is not None}
+
     def value(self, question: Question):
         source = self.profile if question.section == PROFILE else self.answers
         return source.get(question.id)

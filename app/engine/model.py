@@ -173,8 +173,10 @@ class Question:
             return min(sum(self._option_units[v] for v in value), self.possible_units)
         return int(self.weight * self.points(value) * self.scale)
 
-    def as_reworded(self) -> Question:
-        """This question in its other form: same id, answers and points."""
+    @cached_property
+    def reworded_form(self) -> Question:
+        """This question in its other form: same id, answers and points. Built once:
+        every journey of an organisation it fits asks it."""
         rewording = self.reworded
         labels = dict(rewording.option_labels)
         texts = dict(rewording.action_texts)

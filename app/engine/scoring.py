@@ -397,7 +397,7 @@ def asked_forms(questionnaire: Questionnaire, known_profile: Mapping) -> dict[st
     """Each question in the form it is asked of this profile (its `reworded` form where
     that form's condition holds): the texts of its actions and evidence follow."""
     return {
-        q.id: q.as_reworded()
+        q.id: q.reworded_form
         if q.reworded is not None and q.reworded.when.evaluate(known_profile)
         else q
         for q in questionnaire.questions

@@ -73,7 +73,7 @@ def texts(questionnaire: Questionnaire, source: str | None = None):
     def question_items(question):
         found = [(question, part, question.line) for part in QUESTION_PARTS]
         if question.reworded is not None:
-            other = question.as_reworded()
+            other = question.reworded_form
             found += [(other, part, question.line) for part in ("text", "help", "evidence")]
         return found
 
