@@ -15,6 +15,7 @@ from app.engine import AnswerError
 from app.engine import score
 from app.engine.model import DONT_KNOW
 from app.engine.model import NOT_APPLICABLE
+from app.engine.scoring import top_actions
 from tests.strategies import answer_sets
 from tests.strategies import answer_values
 from tests.strategies import profiles
@@ -127,6 +128,16 @@ def test_actions_put_must_haves_first_then_the_rest_by_gain(example):
     assert ids == ["dictar_reglamento", "designar_responsable", "ofrecer_idioma", "capacitar"]
     gains = [a.gain for a in result.actions[1:]]
     assert gains == sorted(gains, reverse=True) and gains[-1] > 0
+
+
+def test_the_results_open_with_the_head_of_the_plan(example):
+    answers = {"contrato_escrito": "si", "reglamento_interno": "no", "responsable": "0",
+               "capacitacion": "no", "apoyos": ["familia"]}  # fmt: skip
+    plan = score(example, GREMIO, answers).actions
+    assert top_actions(plan) == plan  # four actions: fewer than five, all shown
+    assert top_actions(plan, fewest=2) == plan[:2]  # the must-have, and one to make two
+    assert top_actions(plan, fewest=0) == plan[:1]  # only the must-have presses
+    assert top_actions(plan, fewest=0, most=0) == ()
 
 
 def test_commitments(example):
@@ -250,6 +261,19 @@ def test_not_applicable_keeps_a_perfect_score(all_questionnaires, data):
         result = score(questionnaire, profile, answers)
         assert result.overall in (100, None)
         assert result.level.id == questionnaire.levels[-1].id
+
+
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_the_top_actions_are_the_head_of_the_plan(all_questionnaires, data):
+    for questionnaire in all_questionnaires:
+        profile = data.draw(profiles(questionnaire))
+        plan = score(questionnaire, profile, data.draw(answer_sets(questionnaire))).actions
+        top = top_actions(plan)
+        assert top == plan[: len(top)]
+        pressing = [a for a in plan if a.knockout or a.for_next_level]
+        assert plan[: len(pressing)] == tuple(pressing)  # what presses leads the plan
+        assert len(top) == min(len(plan), max(5, min(len(pressing), 7)))
 
 
 @PROPERTY_SETTINGS

@@ -312,6 +312,17 @@ class Result:
         }
 
 
+def top_actions(
+    plan: tuple[TriggeredAction, ...], fewest: int = 5, most: int = 7
+) -> tuple[TriggeredAction, ...]:
+    """The actions a result opens with: the head of the plan (`Result.actions`, already
+    in the order an owner would act: must-haves, then the next level, then the rest).
+    Every must-have and next-level action up to `most`, and at least `fewest` when the
+    plan has that many, so the page opens with a short list and the rest waits."""
+    pressing = sum(1 for item in plan if item.knockout or item.for_next_level)
+    return plan[: max(fewest, min(pressing, most))]
+
+
 def percent(ratio: Fraction) -> int:
     """Round a ratio to a whole percentage, half up (Python's round() is half-even)."""
     return math.floor(ratio * 100 + Fraction(1, 2))
