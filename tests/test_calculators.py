@@ -58,3 +58,9 @@ def test_share_is_a_proportion(total, data):
         assert art20(total, specialists, foreign, family, resident + 1).chilean_share >= (
             result.chilean_share
         )
+
+
+def test_no_staff_names_the_total():
+    with pytest.raises(CalculatorError) as caught:
+        art20(0, 0, 0, 0, 0)
+    assert caught.value.field == "total"

@@ -99,3 +99,13 @@ def test_values_with_merges_a_page_without_walking_again(example):
     merged = journey.values_with({"capacitacion": None, "extranjeros": 2})
     assert merged == {"tipo": "empresa", "dotacion": 5, "extranjeros": 2}
     assert journey.values == {"tipo": "empresa", "dotacion": 5, "capacitacion": "yes"}
+
+
+def test_newly_open_are_the_required_questions_a_change_showed(example):
+    before = Journey(example, EMPRESA, {"capacitacion": "no"})
+    gremio = before.with_values({"tipo": "gremio", "dotacion": 40})
+    # The profile change asks for the member count and opens a question on a later page.
+    assert ids(gremio.newly_open(before)) == ["socios", "reglamento_interno", "socios_orientados"]
+    assert before.newly_open(before) == []  # what was open and unanswered is not new
+    answered = gremio.with_values({"socios_orientados": "yes"})
+    assert "socios_orientados" not in ids(answered.newly_open(before))

@@ -43,6 +43,8 @@ def art20(
     `foreign` counts foreign staff who are not technical specialists; among them,
     `chilean_family` and `resident_5_years` are disjoint groups (each person once).
     """
+    if total == 0:
+        raise CalculatorError("total", "no staff")
     if specialists > total:
         raise CalculatorError("specialists", "more specialists than staff")
     if specialists + foreign > total:

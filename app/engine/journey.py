@@ -67,6 +67,11 @@ class Journey:
     def all_unanswered(self) -> list[Question]:
         return [q for step in self.steps for q in self.unanswered(step)]
 
+    def newly_open(self, earlier: Journey) -> list[Question]:
+        """Required questions without an answer that `earlier` did not show: what a
+        change opened (a follow-up, or questions a new profile answer asks)."""
+        return [q for q in self.all_unanswered() if not earlier.visible(q)]
+
     def shown_profile_values(self) -> dict:
         """The profile answers this journey shows (a field hidden since keeps no say)."""
         return {k: v for k, v in self.profile.items() if k in self.shown_profile}
