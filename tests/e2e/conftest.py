@@ -67,9 +67,10 @@ STAFF_ACCOUNT = ("users", "create-admin", "--email", "staff@example.cl", "--pass
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app on a migrated SQLite file, served on 127.0.0.1 and a free port; the
-    shipped questionnaire (the default) with freshly compiled catalogs."""
+def live_app(tmp_path_factory):
+    """The app `live_server` serves: on a migrated SQLite file, the shipped questionnaire
+    (the default) with freshly compiled catalogs. Tests use it for what a browser cannot
+    do, e.g. the `demo` command."""
     directory = tmp_path_factory.mktemp("e2e")
     app = create_app(
         {
@@ -88,17 +89,23 @@ def live_server(tmp_path_factory):
     cli = app.test_cli_runner()
     for args in (ASSOCIATION_ACCOUNT, STAFF_ACCOUNT):
         assert cli.invoke(args=list(args)).exit_code == 0
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    yield app
+    from app.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """`live_app` served on 127.0.0.1 and a free port."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
-    from app.extensions import db
-
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
