@@ -170,6 +170,33 @@ def score_command(questionnaire_id, answers_file, version, lang):
     click.echo(json.dumps(data, ensure_ascii=False))
 
 
+@questionnaire_cli.command("xlsform")
+@click.argument("questionnaire_id")
+@click.option("--version", "version", type=int, help="A version other than the newest.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .xlsx file to write.",
+)
+def xlsform_command(questionnaire_id, version, output):
+    """Write a questionnaire as an XLSForm workbook for ODK Collect and KoboCollect."""
+    from .offline.xlsform import XLSFormError
+    from .offline.xlsform import xlsform
+
+    questionnaire = find(questionnaire_id, version)
+    try:
+        workbook = xlsform(questionnaire, content_languages(questionnaire))
+    except XLSFormError as error:
+        fail(str(error))
+    try:
+        output.write_bytes(workbook)
+    except OSError as error:
+        fail(f"cannot write {output}: {error.strerror}")
+    click.echo(f"wrote {output} ({questionnaire.id} version {questionnaire.version})", err=True)
+
+
 @questionnaire_cli.command("publish")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def publish_command(path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import Field
 from wtforms import HiddenField
@@ -18,16 +19,20 @@ from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import StopValidation
+from wtforms.validators import ValidationError
 
 from ..cache import form_classes
+from ..engine.checks import failed_checks
+from ..engine.journey import profile_gaps
 from ..engine.model import CHOICE_TYPES
 from ..engine.model import DONT_KNOW
 from ..engine.model import NOT_APPLICABLE
+from ..engine.model import PROFILE
 from ..forms import Form
 from ..forms import at_most
+from ..i18n import format_number
 
 ORIGINAL_PREFIX = (
     "was-"  # hidden copy of the value shown, so a stale tab only writes what it changed
@@ -49,7 +54,10 @@ class ChoicesField(SelectMultipleField):
             raise StopValidation(_l("Choose one of the options."))
         lonely = values & self.exclusive
         if lonely and len(values) > 1:
-            raise StopValidation(_l("This answer cannot be combined with other answers."))
+            label = next(c.label for c in self.choices if c.value in lonely)
+            raise StopValidation(
+                _("“%(answer)s” cannot be combined with other answers.", answer=label)
+            )
 
 
 # ASCII digits, as the calculator takes them, and at most 18 (any count of people fits):
@@ -58,26 +66,59 @@ class ChoicesField(SelectMultipleField):
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
 
 
+def parse_whole_number(text: str) -> int:
+    """A whole number as people write it ("1.250", "1 250"); ValueError with the
+    message to show when it is not one."""
+    digits = text.strip().replace(".", "").replace(" ", "").replace("\u00a0", "")
+    if not WHOLE_NUMBER.fullmatch(digits):
+        raise ValueError(_("Enter a whole number, for example 12."))
+    return int(digits)
+
+
 class WholeNumberField(IntegerField):
     def process_formdata(self, valuelist):
         self.data = None
         if valuelist and valuelist[0].strip():
-            text = valuelist[0].strip().replace(".", "").replace(" ", "").replace("\u00a0", "")
-            if not WHOLE_NUMBER.fullmatch(text):
-                raise ValueError(_l("Enter a whole number, for example 12."))
-            self.data = int(text)
+            self.data = parse_whole_number(valuelist[0])
+
+
+def range_message(minimum: int | None, maximum: int | None) -> str:
+    """What to write instead of a number out of range, with the page's thousands
+    separators ("de 1 a 1.000.000")."""
+    if minimum is not None and maximum is not None:
+        return _(
+            "Enter a number from %(min)s to %(max)s.",
+            min=format_number(minimum),
+            max=format_number(maximum),
+        )
+    if minimum is not None:
+        return _("Enter a number of at least %(min)s.", min=format_number(minimum))
+    return _("Enter a number of at most %(max)s.", max=format_number(maximum))
 
 
 def _number_range(question):
     minimum = int(question.min) if question.min is not None else None
     maximum = int(question.max) if question.max is not None else None
-    if minimum is not None and maximum is not None:
-        message = _l("Enter a number from %(min)s to %(max)s.")
-    elif minimum is not None:
-        message = _l("Enter a number of at least %(min)s.")
-    else:
-        message = _l("Enter a number of at most %(max)s.")
-    return NumberRange(min=minimum, max=maximum, message=message)
+
+    def in_range(form, field):
+        number = field.data
+        if number is None:
+            return
+        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+            raise ValidationError(range_message(minimum, maximum))
+
+    return in_range
+
+
+def missing_answer_message(question) -> str:
+    """What a required question left empty asks for, by its kind of answer."""
+    if question.type == "number":
+        return _("Write a number, for example 12.")
+    if question.type == "multiple":
+        return _("Choose at least one answer.")
+    if question.type == "text":
+        return _("Answer this question.")
+    return _("Choose an answer.")
 
 
 def special_choices(question):
@@ -117,16 +158,17 @@ class SectionForm(Form):
     """Fields are added per section by `section_form`."""
 
 
-def section_form(questions, content, original: dict, formdata=None):
+def section_form(questions, content, original: dict, formdata=None, meta=None):
     """A form for the visible questions of one step.
 
     `original` holds the values shown when the page was rendered; posting
-    them back lets the save skip answers this page did not change."""
+    them back lets the save skip answers this page did not change. `meta`:
+    WTForms options, e.g. `{"csrf": False}` for answers that come from a file."""
 
     shown = tuple((q.id, q.wording) for q in questions)
     form_class = _form_class((*content.key, shown), questions, content)
     if formdata is not None:
-        form = form_class(formdata=formdata)
+        form = form_class(formdata=formdata, **({"meta": meta} if meta else {}))
     else:
         form = form_class(data=_form_data(questions, original))
     for question in questions:
@@ -185,6 +227,12 @@ def posted_value(question, form):
     return data if data not in ("", None) else None
 
 
+def remember_saved(form, changes: dict) -> None:
+    """After a save, the page's hidden copies of the values shown hold what is stored."""
+    for question_id, value in changes.items():
+        form[ORIGINAL_PREFIX + question_id].data = encode(value)
+
+
 def changed_values(questions, form) -> dict:
     """{question id: new value or None} for the answers this page changed."""
     changes = {}
@@ -233,3 +281,32 @@ class SharingForm(Form):
     def validate_sharing(self, field):
         if field.data not in ("aggregate", "named"):
             raise StopValidation(_l("Choose one of the options."))
+
+
+def validate_step(questionnaire, journey, step, formdata, content, complete=True, meta=None):
+    """Validate the answers posted for one step as the journey does: (form, valid values).
+
+    Each field's own rules, then (unless `complete` is False: a draft) the profile's
+    required fields once visibility is known, then the cross-field checks, each message
+    on the fields of this step it names. The web's step pages and the import of
+    offline submissions (app/offline) both validate here."""
+    questions = journey.candidates(step)
+    form = section_form(questions, content, {}, formdata=formdata, meta=meta)
+    form.validate()
+    values = {q.id: posted_value(q, form) for q in questions if not form[q.id].errors}
+    if step.id == PROFILE and complete:
+        for question in profile_gaps(questionnaire, values):
+            add_error(form, question.id, missing_answer_message(question))
+    for check in failed_checks(questionnaire, journey.values_with(values)):
+        on_page = [name for name in check.questions if name in values] or [
+            name for name in sorted(check.when.names) if name in values
+        ]
+        for name in on_page:
+            add_error(form, name, content(check, "message"))
+    return form, values
+
+
+def add_error(form, field_id: str, message: str) -> None:
+    """Flag a field, unless it already has a message (an invalid answer keeps its own)."""
+    if not form[field_id].errors:
+        form[field_id].errors = [message]
