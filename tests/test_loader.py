@@ -208,6 +208,22 @@ def test_readme_example_loads(example):
             """,
             "q.yaml:31: q2.actions[0].resources[0].url: must be an http(s) address",
         ),
+        (
+            """\
+            - id: q2
+              type: yesno
+              text: Recurso sin idioma claro
+              why: Para saber en qué idioma se lee.
+              actions:
+                - id: act
+                  on: ["no"]
+                  priority: high
+                  text: Lea esto
+                  resources:
+                    - {title: Ley, url: "https://www.bcn.cl/leychile/navegar?idNorma=1", lang: ES}
+            """,
+            "q.yaml:32: q2.actions[0].resources[0].lang: must be the page's language codes",
+        ),
     ],
 )
 def test_each_error_kind_names_file_line_and_field(body, expected):

@@ -536,7 +536,8 @@ def reassess(token):
     assessment, new_token = Assessment.start(questionnaire, current_language(), previous, **extra)
     db.session.add(assessment)
     db.session.flush()
-    store.save_changes(assessment.id, carry_over(questionnaire, profile | answers))
+    carried = carry_over(questionnaire, profile | answers, loaded.questionnaire.version)
+    store.save_changes(assessment.id, carried)
     db.session.commit()
     log.info("Assessment %s re-assesses %s", assessment.id, previous.id)
     if extra:

@@ -32,6 +32,8 @@ from .model import Level
 from .model import Option
 from .model import Question
 from .model import Questionnaire
+from .model import Replacement
+from .model import Replaces
 from .model import Resource
 from .model import Rewording
 from .readers import Reader
@@ -45,12 +47,13 @@ RESERVED_VALUES = {NOT_APPLICABLE, DONT_KNOW}
 TOP_KEYS = {
     "id", "version", "language", "title", "intro", "disclaimer", "estimated_minutes",
     "commitments", "commitment_thresholds", "profile", "legal", "dimensions", "levels", "checks",
+    "replaces",
 }  # fmt: skip
 QUESTION_KEYS = {
     "id", "type", "text", "help", "source", "evidence", "weight", "options", "points", "bands",
     "min", "max", "max_length", "unit", "allow_na", "dont_know", "knockout", "required", "when",
     "commitments", "actions", "cap", "calculator", "basis", "hidden_because", "evidence_on",
-    "reworded",
+    "reworded", "why",
 }  # fmt: skip
 PROFILE_KEYS = {
     "id", "type", "text", "help", "options", "min", "max", "max_length", "unit", "required",
@@ -60,6 +63,10 @@ OPTION_KEYS = {"value", "label", "points", "exclusive"}
 ACTION_KEYS = {"id", "text", "priority", "horizon", "on", "missing", "below", "resources", "when"}
 REWORDED_KEYS = {"when", "text", "help", "evidence", "options", "actions"}
 CHECK_KEYS = {"id", "when", "message", "questions"}
+RESOURCE_KEYS = {"title", "url", "lang"}
+LANGUAGES_PATTERN = re.compile(r"^[a-z]{2,3}(\+[a-z]{2,3})*$")  # es, or es+ht
+REPLACES_KEYS = {"version", "questions"}
+REPLACEMENT_KEYS = {"id", "from", "options"}
 LEVEL_KEYS = {
     "id", "title", "description", "next_steps", "min", "dimensions", "requires", "knockouts",
     "commitments",
@@ -113,6 +120,7 @@ class QuestionnaireBuilder(Reader):
         self.check_unique([d.id for d in dimensions], data, "dimensions", "dimension id")
         levels = self.levels(data, {d.id for d in dimensions if not d.legal})
         checks = self.checks(data)
+        replaces = self.replaces(data, version)
         for question, problem in check_follow_ups(self.fields, self.referenced):
             self.error(question.line, f"{question.id}.when", problem)
         if self.errors:
@@ -136,6 +144,7 @@ class QuestionnaireBuilder(Reader):
             commitments=commitments,
             commitment_thresholds=thresholds,
             checks=checks,
+            replaces=replaces,
         )
 
     def check_unique(self, ids, data, where, what):
@@ -219,6 +228,7 @@ class QuestionnaireBuilder(Reader):
             text=self.text(data, "text", where, required=True),
             line=data.line,
             help=self.text(data, "help", where),
+            why=self.text(data, "why", where),
             source=self.text(data, "source", where),
             evidence=self.text(data, "evidence", where),
             weight=self.number(data, "weight", where, Fraction(1), 0),
@@ -688,14 +698,70 @@ class QuestionnaireBuilder(Reader):
         result = []
         for index, resource in enumerate(self.items(item, "resources", place)):
             where = f"{place}.resources[{index}]"
-            if not self.keys(resource, where, {"title", "url"}, ("title", "url")):
+            if not self.keys(resource, where, RESOURCE_KEYS, ("title", "url")):
                 continue
             url = resource.get("url")
             if not isinstance(url, str) or not re.match(r"^https?://[^\s<>\"']+$", url):
                 self.error(line_of(resource, "url"), f"{where}.url", "must be an http(s) address")
                 continue
-            result.append(Resource(self.text(resource, "title", where, required=True), url))
+            languages = resource.get("lang", "")
+            if not isinstance(languages, str) or not LANGUAGES_PATTERN.match(languages or "-"):
+                if "lang" in resource:
+                    self.error(
+                        line_of(resource, "lang"),
+                        f"{where}.lang",
+                        "must be the page's language codes, e.g. es, or es+ht",
+                    )
+                languages = ""
+            title = self.text(resource, "title", where, required=True)
+            result.append(Resource(title, url, tuple(languages.split("+")) if languages else ()))
         return tuple(result)
+
+    def replaces(self, data, version) -> Replaces | None:
+        """`replaces`: how answers to an earlier version carry over. Ids of this file are
+        checked here; those of the earlier version by the registry, which has it."""
+        settings = data.get("replaces")
+        if settings is None:
+            return None
+        with self.near(line_of(data, "replaces")):
+            if not self.keys(settings, "replaces", REPLACES_KEYS, ("version", "questions")):
+                return None
+        earlier = settings.get("version")
+        if isinstance(earlier, bool) or not isinstance(earlier, int) or not 1 <= earlier < version:
+            self.error(
+                line_of(settings, "version"),
+                "replaces.version",
+                f"must be an earlier version of this questionnaire (1 to {version - 1})",
+            )
+            return None
+        rules, seen = [], set()
+        for index, item in enumerate(self.items(settings, "questions", "replaces", required=True)):
+            where = f"replaces.questions[{index}]"
+            if not self.keys(item, where, REPLACEMENT_KEYS, ("id",)):
+                continue
+            qid = item.get("id")
+            question = self.fields.get(qid) if isinstance(qid, str) else None
+            if question is None:
+                message = f"unknown question {qid!r}"
+                self.error(line_of(item, "id"), f"{where}.id", message)
+                continue
+            if question.id in seen:
+                self.error(line_of(item, "id"), f"{where}.id", f"{question.id!r} is named twice")
+            seen.add(question.id)
+            source = self.identifier(item, "from", where) or question.id
+            options = []
+            renamed = self.mapping(item, "options", where)
+            for key, old in renamed.items():
+                new, line = str(key), line_of(renamed, key)
+                if new not in question.option_by_value:
+                    message = f"{new!r} is not an option of {question.id!r}"
+                    self.error(line, f"{where}.options", message)
+                elif isinstance(old, bool) or not isinstance(old, int | str):
+                    self.error(line, f"{where}.options.{new}", "must be an option value")
+                else:
+                    options.append((new, str(old), line))
+            rules.append(Replacement(question.id, source, tuple(options), item.line))
+        return Replaces(earlier, tuple(rules), line_of(data, "replaces"))
 
     def levels(self, data, dimension_ids: set[str]) -> tuple[Level, ...]:
         result = []

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from collections.abc import Mapping
 
+from .model import DONT_KNOW
+from .model import NOT_APPLICABLE
 from .model import PROFILE
 from .model import Question
 from .model import Questionnaire
+from .model import Replacement
 from .model import Section
 from .scoring import AnswerError
 from .scoring import State
@@ -135,16 +138,36 @@ def profile_gaps(questionnaire: Questionnaire, values: Mapping) -> list[Question
     return journey.unanswered(questionnaire.sections[0])
 
 
-def carry_over(questionnaire: Questionnaire, values: Mapping) -> dict:
-    """The answers that a (possibly newer) questionnaire still accepts, normalized:
-    what a re-assessment starts from."""
+def carry_over(questionnaire: Questionnaire, values: Mapping, version: int | None = None) -> dict:
+    """What a re-assessment starts from: the answers given to `version` of the
+    questionnaire that this (possibly newer) version still accepts, normalized.
+
+    Each question takes the answer of the question with its id; when this version
+    `replaces` that one, a renamed or split question takes the answer of the question
+    its rule names, with renamed options translated."""
+    replaces = questionnaire.replaces
+    rules = replaces if replaces is not None and replaces.version == version else None
     kept = {}
-    for question_id, value in values.items():
-        question = questionnaire.fields.get(question_id)
-        if question is None:
+    for question in questionnaire.fields.values():
+        rule = rules.rule(question.id) if rules else None
+        source = rule.source_id if rule else question.id
+        if source not in values:
             continue
         try:
-            kept[question_id] = normalize(question, value)
+            kept[question.id] = normalize(question, _carried(question, values[source], rule))
         except AnswerError:
             continue
     return kept
+
+
+def _carried(question: Question, value, rule: Replacement | None):
+    """An earlier answer in this question's options. Where the rule renames options only
+    those it lists carry over; of a `multiple`, the chosen options that remain do."""
+    renamed = {old: new for new, old, _line in rule.options} if rule and rule.options else None
+    if value in (DONT_KNOW, NOT_APPLICABLE):
+        return value
+    if question.type == "multiple" and isinstance(value, list | tuple | set | frozenset):
+        chosen = [renamed.get(v) for v in value] if renamed is not None else list(value)
+        remaining = [v for v in chosen if v in question.option_by_value]
+        return remaining or None
+    return renamed.get(value) if renamed is not None else value

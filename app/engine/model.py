@@ -47,6 +47,7 @@ class Band:
 class Resource:
     title: str
     url: str
+    languages: tuple[str, ...] = ()  # the languages of the page, e.g. ("es", "ht")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Question:
     text: str
     line: int = 0
     help: str = ""
+    why: str = ""  # why the practice matters, in a sentence or two
     source: str = ""
     evidence: str = ""
     weight: Fraction = Fraction(1)
@@ -267,6 +269,30 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """A question of this version whose answers start from another question of the
+    version it replaces (renamed or split out), or whose options were renamed."""
+
+    question_id: str
+    source_id: str  # the question in the replaced version
+    options: tuple[tuple[str, str, int], ...] = ()  # (this option, the old option, line)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Replaces:
+    """What a re-assessment from `version` carries over. Questions not named keep the
+    answers of the question with the same id, where those are still valid."""
+
+    version: int
+    questions: tuple[Replacement, ...] = ()
+    line: int = 0
+
+    def rule(self, question_id: str) -> Replacement | None:
+        return next((r for r in self.questions if r.question_id == question_id), None)
+
+
+@dataclass(frozen=True)
 class Commitment:
     id: str
     title: str
@@ -304,6 +330,7 @@ class Questionnaire:
     commitments: tuple[Commitment, ...] = ()
     commitment_thresholds: tuple[Fraction, Fraction] = (Fraction(75), Fraction(25))
     checks: tuple[Check, ...] = ()
+    replaces: Replaces | None = None
     path: str = ""
     sha256: str = ""
     page_size: int = field(default=10)

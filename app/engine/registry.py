@@ -9,6 +9,7 @@ from pathlib import Path
 from .errors import LoadError
 from .errors import QuestionnaireError
 from .loader import load_file
+from .model import CHOICE_TYPES
 from .model import Questionnaire
 
 PUBLISHED_FILE = "PUBLISHED.sha256"
@@ -83,7 +84,41 @@ def validate(paths: Iterable[Path], root: Path | None = None) -> tuple[list, lis
             )
             continue
         questionnaires.append(questionnaire)
+    errors.extend(_check_replaces(questionnaires, seen))
     return questionnaires, errors
+
+
+def _check_replaces(questionnaires: list[Questionnaire], names: dict) -> list[LoadError]:
+    """A `replaces` mapping names questions and options of the version it replaces:
+    checked when that version is loaded with it (the builder reads one file)."""
+    loaded = {(q.id, q.version): q for q in questionnaires}
+    errors = []
+    for questionnaire in questionnaires:
+        replaces = questionnaire.replaces
+        earlier = replaces and loaded.get((questionnaire.id, replaces.version))
+        if not earlier:
+            continue
+        name = names[(questionnaire.id, questionnaire.version)]
+        for rule in replaces.questions:
+            where = f"replaces.{rule.question_id}"
+            old = earlier.fields.get(rule.source_id)
+            if old is None:
+                message = f"version {earlier.version} has no question {rule.source_id!r}"
+                errors.append(LoadError(name, rule.line, where, message))
+                continue
+            if _shape(old) != _shape(questionnaire.fields[rule.question_id]):
+                message = f"cannot take the answers of {old.id!r}, a {old.type} question"
+                errors.append(LoadError(name, rule.line, where, message))
+            for _value, old_value, line in rule.options:
+                if old_value not in old.option_by_value:
+                    message = f"{old_value!r} is not an option of {old.id!r} in that version"
+                    errors.append(LoadError(name, line, f"{where}.options", message))
+    return errors
+
+
+def _shape(question) -> str:
+    """What an answer looks like: one option, a set of options, a number or text."""
+    return "choice" if question.type in CHOICE_TYPES else question.type
 
 
 def _relative(path: Path, root: Path) -> str:

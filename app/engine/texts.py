@@ -19,13 +19,16 @@ from .model import Question
 from .model import Questionnaire
 from .model import Resource
 
-QUESTION_PARTS = ("text", "help", "source", "evidence", "unit")
+QUESTION_PARTS = ("text", "help", "why", "source", "evidence", "unit")
+# What a reworded question says in its own words; its other parts (why, source, unit)
+# are the first form's, with the first form's translations.
+REWORDED_PARTS = ("text", "help", "evidence")
 
 
 def context_of(questionnaire: Questionnaire, item, part: str = "text") -> str:
     if isinstance(item, Questionnaire):
         return f"{questionnaire.id}/{part}"
-    if isinstance(item, Question) and item.wording:
+    if isinstance(item, Question) and item.wording and part in REWORDED_PARTS:
         return f"{questionnaire.id}/{item.id}/{item.wording}/{part}"
     if isinstance(item, Question | Dimension):
         return f"{questionnaire.id}/{item.id}/{part}"
@@ -74,7 +77,7 @@ def texts(questionnaire: Questionnaire, source: str | None = None):
         found = [(question, part, question.line) for part in QUESTION_PARTS]
         if question.reworded is not None:
             other = question.reworded_form
-            found += [(other, part, question.line) for part in ("text", "help", "evidence")]
+            found += [(other, part, question.line) for part in REWORDED_PARTS]
         return found
 
     items = [(q, part, 1) for part in ("title", "intro", "disclaimer")]
@@ -210,6 +213,7 @@ def _find(nodes, key: str, value: str):
 
 NOTES = {
     "help": "Help text under a question: explain terms in plain words.",
+    "why": "Why the practice matters, under the question and in the action plan: short and plain.",
     "source": "The law or standard a question rests on; keep names and numbers.",
     "evidence": "A document an organisation shows when it applies.",
     "unit": "The unit of a number answer.",
