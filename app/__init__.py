@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     init_questionnaires(app)
 
+    from . import api
     from . import cli
     from . import compression
     from . import pages
@@ -80,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(associations_bp)
     app.register_blueprint(join_bp)
     app.register_blueprint(admin_bp)
+    api.init_app(app)  # /api/v1: the JSON API and its OpenAPI document
     cli.init_app(app)
     redaction.init_app(app)  # last: every module's logger exists now
     return app

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import partial
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale
 
 from . import questionnaires
-from .assess.forms import answer_label
+from .assess.result_json import result_json
 from .engine import AnswerError
 from .engine import QuestionnaireError
 from .engine import score
@@ -28,9 +26,7 @@ from .engine.registry import publish
 from .engine.registry import questionnaire_files
 from .engine.registry import validate as validate_files
 from .engine.scoring import normalize_all
-from .explain import requirement_text
 from .i18n import content_for
-from .i18n import format_number
 
 questionnaire_cli = AppGroup("questionnaire", help="List, check, export and score questionnaires.")
 
@@ -64,6 +60,16 @@ def content_languages(questionnaire) -> list[str]:
     return [questionnaire.language, *others]
 
 
+def listing(questionnaire) -> dict:
+    """One row of `questionnaire list --json` (and of the API's list)."""
+    return {
+        "id": questionnaire.id,
+        "version": questionnaire.version,
+        "languages": content_languages(questionnaire),
+        "questions": len(questionnaire.questions),
+    }
+
+
 def find(questionnaire_id: str, version: int | None):
     questionnaire = questionnaires().get(questionnaire_id, version)
     if questionnaire is None:
@@ -76,15 +82,7 @@ def find(questionnaire_id: str, version: int | None):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_command(as_json):
     """List the loaded questionnaires and versions."""
-    rows = [
-        {
-            "id": q.id,
-            "version": q.version,
-            "languages": content_languages(q),
-            "questions": len(q.questions),
-        }
-        for q in questionnaires()
-    ]
+    rows = [listing(q) for q in questionnaires()]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -159,15 +157,7 @@ def score_command(questionnaire_id, answers_file, version, lang):
     )
     for check in failed_checks(questionnaire, values):
         fail(f"check {check.id} ({', '.join(check.questions)}): {content(check, 'message')}")
-    with force_locale(lang):
-        label = partial(
-            answer_label, content=content, format_number=partial(format_number, lang=lang)
-        )
-        describe = partial(
-            requirement_text, result=result, content=content, answer_label=label, lang=lang
-        )
-        data = result.to_json(text=content, describe=describe)
-    click.echo(json.dumps(data, ensure_ascii=False))
+    click.echo(json.dumps(result_json(result, content, lang), ensure_ascii=False))
 
 
 @questionnaire_cli.command("xlsform")

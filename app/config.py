@@ -74,6 +74,14 @@ def from_environment(instance_path: str) -> dict:
             "NEW_ASSESSMENT_LIMIT_PER_ADDRESS", "20 per hour"
         ),
         "JOIN_LIMIT_PER_ADDRESS": os.environ.get("JOIN_LIMIT_PER_ADDRESS", "10 per hour"),
+        # The JSON API (/api/v1): its calls per address and per key (or assessment token),
+        # the largest request body, and the web origins allowed to call it (CORS; none).
+        "API_LIMIT_PER_ADDRESS": os.environ.get("API_LIMIT_PER_ADDRESS", "120 per minute"),
+        "API_LIMIT_PER_KEY": os.environ.get("API_LIMIT_PER_KEY", "60 per minute"),
+        "API_MAX_BODY_KB": _int("API_MAX_BODY_KB", 64),
+        "API_CORS_ORIGINS": [
+            o.strip() for o in os.environ.get("API_CORS_ORIGINS", "").split(",") if o.strip()
+        ],
         "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
         "SMTP_PORT": _int("SMTP_PORT", 587),
         "SMTP_USER": os.environ.get("SMTP_USER", ""),

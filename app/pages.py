@@ -192,6 +192,10 @@ def render_error(code: int, message: str | None = None):
 
 
 def http_error(error: HTTPException):
+    if request.path.startswith("/api/"):  # an unknown API address or method: JSON too
+        from .api.errors import json_error
+
+        return json_error(error)
     if isinstance(error, SecurityError):
         # An untrusted Host header: no page can be built for it (docs/SECURITY.md T20).
         return current_app.response_class(_("This request could not be understood"), 400)

@@ -37,12 +37,21 @@ HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+# The JSON API authenticates every call by its Authorization header: no session there.
+SESSIONLESS_PATH = "/api/"
 
 
 class AbsoluteSessionInterface(SecureCookieSessionInterface):
     """A logged-in session's cookie expires PERMANENT_SESSION_LIFETIME after the login
     (`login_at`, set by app/accounts/auth.py: start_session), not after the last request:
     refreshing the cookie on each request never moves its end (ASVS 7.3.2)."""
+
+    def open_session(self, app, request):
+        """None under SESSIONLESS_PATH: a null session, so an API response never reads
+        or sets a cookie, even for a browser that holds a logged-in one."""
+        if request.path.startswith(SESSIONLESS_PATH):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_expiration_time(self, app, session):
         login_at = session.get("login_at")

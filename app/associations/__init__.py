@@ -8,5 +8,6 @@ bp = Blueprint("associations", __name__, url_prefix="/<lang>/associations")
 join_bp = Blueprint("join", __name__, url_prefix="/<lang>/c")
 limit_token_guessing(join_bp)
 
-from . import join  # noqa: E402,F401  (registers the routes)
+from . import api_keys  # noqa: E402,F401  (registers the routes)
+from . import join  # noqa: E402,F401
 from . import views  # noqa: E402,F401

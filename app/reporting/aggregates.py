@@ -30,10 +30,15 @@ MIN_GROUP_SIZE = 5
 SMALL_COUNT = 3  # a count below this is shown as "fewer than 3"
 
 
+def too_few(count: int) -> bool:
+    """One or two organisations: a count never shown as a number (the dashboard, the
+    CSV and the API say "fewer than 3"), so that a table cannot point at a single member."""
+    return 0 < count < SMALL_COUNT
+
+
 def format_count(value: int) -> str:
-    """A number of organisations in a breakdown: one or two only as "fewer than 3",
-    so that a table cannot point at a single member."""
-    if 0 < value < SMALL_COUNT:
+    """A number of organisations in a breakdown: one or two only as "fewer than 3"."""
+    if too_few(value):
         return _("Fewer than %(minimum)s", minimum=SMALL_COUNT)
     return format_number(value)
 

@@ -46,8 +46,9 @@ def _named(campaign_id: int):
     )
 
 
-def named_members(campaign_id: int, limit: int) -> list:
-    """(name, overall, level, submitted_at) of the first members who chose to be named."""
+def named_members(campaign_id: int, limit: int | None) -> list:
+    """(name, overall, level, submitted_at) of the first members who chose to be named
+    (None: all of them)."""
     rows = db.session.execute(_named(campaign_id).limit(limit)).all()
     return [row[1:] for row in rows]
 
