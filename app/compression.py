@@ -30,15 +30,19 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def cache_and_compress(response):
         if request.endpoint == "static":
-            if request.args.get("v"):
+            filename = (request.view_args or {}).get("filename")
+            if filename in hashes and request.args.get("v") == hashes[filename]:
                 # The URL changes whenever the file does, so browsers may keep it for a year.
+                # Another hash (a page from another release) gets the file without that promise.
                 response.cache_control.no_cache = None
                 response.cache_control.public = True
                 response.cache_control.max_age = ONE_YEAR
                 response.cache_control.immutable = True
             if response.status_code == 200:  # our CSS and JS are small: read them to gzip
                 response.direct_passthrough = False
-                response.set_data(response.get_data())
+                body = response.get_data()
+                response.close()  # the file send_file opened: set_data drops it unclosed
+                response.set_data(body)
         return compress(response)
 
 

@@ -103,6 +103,12 @@ def root():
     )
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Where browsers look for an icon when a page names none (the PDF, a proxy's error)."""
+    return redirect(url_for("static", filename="favicon.svg"))
+
+
 @bp.get("/<lang>/")
 def landing():
     """The start page. The same for every anonymous visitor without messages, so it is
