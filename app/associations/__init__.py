@@ -5,7 +5,8 @@ from flask import Blueprint
 from ..security import limit_token_guessing
 
 bp = Blueprint("associations", __name__, url_prefix="/<lang>/associations")
-join_bp = Blueprint("join", __name__, url_prefix="/<lang>/c")
+# `/<lang>/c/<code>` and the language-free `/c/<code>` that invitations hand out.
+join_bp = Blueprint("join", __name__)
 limit_token_guessing(join_bp)
 
 from . import api_keys  # noqa: E402,F401  (registers the routes)

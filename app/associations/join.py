@@ -19,6 +19,7 @@ from .. import pinned_questionnaire
 from ..assess.forms import SharingForm
 from ..extensions import db
 from ..extensions import limiter
+from ..i18n import best_language
 from ..i18n import content_for
 from ..i18n import current_language
 from ..models import Assessment
@@ -36,6 +37,17 @@ def join_origin() -> str:
     return hmac.new(key, b"join-origin:" + address, hashlib.sha256).hexdigest()[:12]
 
 
+@join_bp.get("/c/<code>")
+def invitation(code):
+    """The link an association hands out carries no language: each member lands on the
+    join page in the language their browser asks for (Creole for `ht` and `fr-HT`), and
+    the page's language chooser is there if the guess is wrong."""
+    lang = best_language(current_app.config["LANGUAGES"])
+    response = redirect(url_for("join.join", lang=lang, code=code))
+    response.vary.add("Accept-Language")
+    return response
+
+
 def campaign_by_code(code: str) -> Campaign:
     if len(code) > 64:
         abort(404)
@@ -49,7 +61,7 @@ def _address_and_campaign() -> str:
     return f"{get_remote_address()}/{(request.view_args or {}).get('code', '')[:64]}"
 
 
-@join_bp.route("/<code>", methods=["GET", "POST"])
+@join_bp.route("/<lang>/c/<code>", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["JOIN_LIMIT_PER_ADDRESS"],
     methods=["POST"],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import segno
 import sqlalchemy as sa
 from flask import Response
 from flask import abort
@@ -18,16 +17,17 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 
 from .. import pinned_questionnaire
 from .. import questionnaires
 from ..accounts.access import association_required
 from ..extensions import db
 from ..i18n import content_for
+from ..i18n import format_day
 from ..models import Assessment
 from ..models import Campaign
 from ..models import utcnow
+from ..qr import qr_svg
 from ..reporting import aggregates
 from ..reporting.export import campaign_csv
 from ..reporting.export import named_members
@@ -38,12 +38,17 @@ from .forms import CampaignForm
 log = logging.getLogger(__name__)
 
 NAMED_ROWS_SHOWN = 100  # the CSV export has them all
-FLYER_LANGUAGES = ("es", "ht")
 FLYER_TITLE = _l("How ready is your organisation for Compromiso Migrante?")
 FLYER_TEXT = _l(
     "Answer a free self-assessment about inclusion and the legal basics of employing "
     "migrant workers, and get an action plan for your organisation."
 )
+# A flyer speaks both languages of the programme's users: each half in its own language,
+# with a QR code that opens the join page in that language.
+FLYER_SCAN = {
+    "es": _l("Scan the code to answer in Spanish."),
+    "ht": _l("Scan the code to answer in Haitian Creole."),
+}
 
 
 def own_campaign(campaign_id: int) -> Campaign:
@@ -117,7 +122,7 @@ def dashboard(campaign_id):
         release=aggregates.latest_release(campaign.id),
         named=named[:NAMED_ROWS_SHOWN],
         more_named=len(named) > NAMED_ROWS_SHOWN,
-        invitation=external_url("join.join", code=campaign.code),
+        invitation=external_url("join.invitation", code=campaign.code),
     )
 
 
@@ -138,19 +143,31 @@ def close(campaign_id):
 @association_required
 def flyer(campaign_id):
     campaign = own_campaign(campaign_id)
-    link = external_url("join.join", code=campaign.code)
-    # segno writes plain SVG paths; no script, no external resource.
-    svg = segno.make(link, error="m").svg_inline(scale=5, dark="#000", light="#fff")
-    blurbs = []
-    for lang in FLYER_LANGUAGES:  # a flyer speaks both languages of the programme's users
+    halves = []
+    for lang, scan in FLYER_SCAN.items():
+        link = external_url("join.join", lang=lang, code=campaign.code)
         with force_locale(lang):
-            blurbs.append((lang, str(FLYER_TITLE), str(FLYER_TEXT)))
+            closes = None
+            if campaign.closes_on:
+                closes = _(
+                    "You can answer until %(date)s.", date=format_day(campaign.closes_on, lang)
+                )
+            halves.append(
+                {
+                    "lang": lang,
+                    "title": str(FLYER_TITLE),
+                    "text": str(FLYER_TEXT),
+                    "scan": str(scan),
+                    "closes": closes,
+                    "link": link,
+                    "qr": qr_svg(link),
+                }
+            )
     return render_template(
         "associations/flyer.html",
         campaign=campaign,
-        link=link,
-        qr=Markup(svg),  # noqa: S704 (segno's SVG: paths only, from our own link)
-        blurbs=blurbs,
+        halves=halves,
+        link=external_url("join.invitation", code=campaign.code),
     )
 
 

@@ -11,6 +11,7 @@ from tests.support.accounts import PASSWORD
 from tests.support.accounts import add_members
 from tests.support.accounts import confirm_email
 from tests.support.accounts import create_staff
+from tests.support.accounts import invitation_code
 from tests.support.accounts import login
 from tests.support.pages import csrf_token_of
 from tests.support.visitor import Visitor
@@ -61,13 +62,13 @@ def test_hostile_text_in_every_user_field_is_escaped_everywhere(app, client):
     assert_escaped(dashboard, "dashboard")
     assert_escaped(client.get(campaign + "/flyer").get_data(as_text=True), "flyer")
     assert_escaped(client.get("/es/associations/").get_data(as_text=True), "campaign list")
-    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", dashboard).group(1)
+    campaign_id = int(campaign.rsplit("/", 1)[1])
+    code = invitation_code(client, campaign_id)
     # A member joins with a hostile name and shares it.
     member = Visitor(app.test_client())
     member.get(f"/es/c/{code}")
     assert_escaped(member.page, "join page")
     member.submit({"member_name": PAYLOAD, "sharing": "named"})
-    campaign_id = int(campaign.rsplit("/", 1)[1])
     add_members(app, campaign_id, 1, named=True, name=PAYLOAD)
     assert_escaped(client.get(campaign).get_data(as_text=True), "dashboard with members")
     member.get(f"/es/a/{member.token}/sharing")

@@ -27,6 +27,7 @@ from app.extensions import db
 from app.models import Association
 from tests.support.accounts import create_association
 from tests.support.accounts import create_staff
+from tests.support.accounts import invitation_code
 from tests.support.accounts import login
 from tests.support.accounts import new_campaign
 from tests.support.content import SHIPPED
@@ -121,8 +122,7 @@ def junk_world(app) -> World:
     association = app.test_client()
     login(association, "a@example.cl")
     campaign_id = new_campaign(association)
-    dashboard = association.get(f"/es/associations/campaigns/{campaign_id}")
-    code = re.search(r"/es/c/([A-Za-z0-9_-]+)", dashboard.get_data(as_text=True)).group(1)
+    code = invitation_code(association, campaign_id)
     # a registration waiting for staff (its approval form shows), one for its e-mail
     for name, email, status in (("Gremio B", "b@example.cl", "pending"),
                                 ("Gremio C", "c@example.cl", "unconfirmed")):  # fmt: skip

@@ -134,12 +134,14 @@ def test_invitation_link_and_flyer_qr_code_are_on_base_url(make_app):
     campaign_id = new_campaign(client)
     html = client.get(f"/es/associations/campaigns/{campaign_id}").get_data(as_text=True)
     link = re.search(r'id="invitation-link" value="([^"]+)"', html).group(1)
-    assert re.fullmatch(rf"{re.escape(BASE)}/es/c/[A-Za-z0-9_-]+", link), link
+    assert re.fullmatch(rf"{re.escape(BASE)}/c/[A-Za-z0-9_-]+", link), link
     assert "evil.example" not in html
     html = client.get(f"/es/associations/campaigns/{campaign_id}/flyer").get_data(as_text=True)
     assert f'<p class="card-link">{link}</p>' in html and "evil.example" not in html
-    qr = segno.make(link, error="m").svg_inline(scale=5, dark="#000", light="#fff")
-    assert qr in html  # the QR code encodes the link on BASE_URL
+    for lang in ("es", "ht"):  # each QR code encodes its language's link on BASE_URL
+        in_lang = link.replace("/c/", f"/{lang}/c/")
+        qr = segno.make(in_lang, error="m").svg_inline(scale=5, dark="#000", light="#fff")
+        assert qr in html, lang
 
 
 def test_without_base_url_the_embedded_sqlite_links_to_the_requested_host(tmp_path, monkeypatch):

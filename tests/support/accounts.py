@@ -65,17 +65,22 @@ def new_campaign(client, name="Campaña 2026", lang="es", version=None):
     return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
 
 
-def add_members(app, campaign_id, count, answers="best", named=False, name="Socio"):
-    """Submit `count` assessments in a campaign directly through the store."""
+def add_members(app, campaign_id, count, answers="best", named=False, name="Socio", profile=None):
+    """Submit `count` assessments in a campaign directly through the store; `profile`
+    changes some of the profile answers the tests give (e.g. {"p_sector": "otro"}), and
+    `answers` is "best", "worst" or {question id: answer} over the best answers."""
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
         questionnaire = app.extensions["questionnaires"].get(campaign.questionnaire_id)
         chosen = {
-            q.id: (q.best_answer() if answers == "best" else q.worst_answer())
+            q.id: (q.worst_answer() if answers == "worst" else q.best_answer())
             for q in questionnaire.questions
         }
+        if isinstance(answers, dict):
+            chosen |= answers
         profile = {
-            k: (int(v) if v.isdigit() else v) for k, v in profile_for(questionnaire.id).items()
+            k: (int(v) if v.isdigit() else v)
+            for k, v in (profile_for(questionnaire.id) | (profile or {})).items()
         }
         result = score(questionnaire, profile, chosen)
         for number in range(count):
@@ -94,6 +99,7 @@ def add_members(app, campaign_id, count, answers="best", named=False, name="Soci
 
 
 def invitation_code(client, campaign_id: int) -> str:
-    """The code of a campaign's invitation link, read from its dashboard."""
+    """The code of a campaign's invitation link (`/c/<code>`, no language), read from
+    its dashboard."""
     page = client.get(f"/es/associations/campaigns/{campaign_id}").get_data(as_text=True)
-    return re.search(r"/es/c/([A-Za-z0-9_-]+)", page).group(1)
+    return re.search(r'id="invitation-link" value="[^"]*/c/([A-Za-z0-9_-]+)"', page).group(1)
