@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import UTC
 from datetime import date
@@ -15,7 +16,20 @@ from sqlalchemy.orm import relationship
 
 from .extensions import db
 
-TOKEN_BYTES = 32  # 256 random bits, URL-safe base64: 43 characters
+# Assessment tokens are read aloud, copied from a printed card and typed on a phone, so
+# they are written in Crockford's base32: digits and capitals without I, L, O and U.
+# 28 symbols (140 random bits) shown in 7 groups of 4: "7KQ2-M9XD-...". Typed back in
+# any case, with or without the dashes or with spaces, and with I or L for 1 and O for 0,
+# they are the same token.
+CROCKFORD_BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TOKEN_SYMBOLS = 28
+TOKEN_GROUP = 4
+_MISREAD = str.maketrans("ILO", "110")
+_SEPARATORS = re.compile(r"[-\s]+")
+_TOKEN = re.compile(f"[{CROCKFORD_BASE32}]{{{TOKEN_SYMBOLS}}}")
+# Tokens made before: 43 characters of URL-safe base64 (256 bits). They are case-sensitive
+# and may hold dashes, so they are looked up exactly as they are.
+_OLD_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def utcnow() -> datetime:
@@ -23,12 +37,38 @@ def utcnow() -> datetime:
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    return shown_token("".join(secrets.choice(CROCKFORD_BASE32) for _ in range(TOKEN_SYMBOLS)))
+
+
+def canonical_token(token: str) -> str:
+    """The one spelling of a token that is hashed: a new-style token as typed (any case,
+    dashes or spaces, I/L for 1, O for 0) becomes its 28 capitals; anything else, old
+    tokens included, stays exactly as it is."""
+    if _OLD_TOKEN.fullmatch(token):
+        return token
+    compact = _SEPARATORS.sub("", token).upper().translate(_MISREAD)
+    return compact if _TOKEN.fullmatch(compact) else token
+
+
+def shown_token(token: str) -> str:
+    """How a token is written in links: a new-style token in its groups of four
+    capitals, whatever way it was typed; an old one as it is."""
+    if not is_typable(token):
+        return token
+    compact = canonical_token(token)
+    return "-".join(
+        compact[start : start + TOKEN_GROUP] for start in range(0, TOKEN_SYMBOLS, TOKEN_GROUP)
+    )
+
+
+def is_typable(token: str) -> bool:
+    """A new-style token: typed back in any case, with or without its dashes."""
+    return _TOKEN.fullmatch(canonical_token(token)) is not None
 
 
 def hash_token(token: str) -> str:
     """Tokens are stored hashed: a leaked database does not open assessments."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(canonical_token(token).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Assessment(db.Model):

@@ -45,10 +45,14 @@ from ..i18n import current_language
 from ..i18n import format_number
 from ..models import Assessment
 from ..models import Campaign
+from ..models import is_typable
+from ..models import shown_token
 from ..pages import RESENDABLE
 from ..pages import render_error
 from ..pages import render_outage
+from ..qr import qr_svg
 from ..reporting.benchmark import campaign_benchmark
+from ..urls import external_url
 from . import bp
 from . import store
 from .forms import ORIGINAL_PREFIX
@@ -69,6 +73,20 @@ QUESTIONNAIRE_FIELD = "questionnaire-version"
 
 def step_url(token: str, section) -> str:
     return url_for("assess.section", token=token, section_id=section.id)
+
+
+@bp.before_request
+def token_as_shown():
+    """A private link typed from the card in small letters, without its dashes or with
+    spaces opens the same assessment (app/models.py); a GET goes once to the link as
+    the card writes it, so every page shows one spelling, and no typed space reaches a
+    log line (docs/SECURITY.md T21 redacts up to a space)."""
+    token = (request.view_args or {}).get("token")
+    if token is None or request.method != "GET" or shown_token(token) == token:
+        return None
+    url = url_for(request.endpoint, **(request.view_args | {"token": shown_token(token)}))
+    query = request.query_string.decode("latin-1")
+    return redirect(f"{url}?{query}" if query else url)
 
 
 # --- Starting ----------------------------------------------------------------
@@ -555,12 +573,16 @@ def reassess(token):
 @bp.get("/<token>/card")
 def card(token):
     loaded = load_assessment(token)
+    link = external_url("assess.resume", token=token)
     return render_template(
         "assess/card.html",
         questionnaire=loaded.questionnaire,
         content=content_for(loaded.questionnaire),
         token=token,
         assessment=loaded.record,
+        link=link,
+        qr=qr_svg(link),
+        typable=is_typable(token),
     )
 
 

@@ -7,7 +7,7 @@ import re
 from tests.support.content import profile_for
 from tests.support.pages import Page
 
-TOKEN_IN_URL = re.compile(r"/a/([A-Za-z0-9_-]{40,})/")
+TOKEN_IN_URL = re.compile(r"/a/([A-Za-z0-9_-]{28,})/")
 
 
 class Visitor:
