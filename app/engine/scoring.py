@@ -536,7 +536,8 @@ def _triggers(action: Action, question: Question, value) -> bool:
 
 def _actions(questionnaire, outcomes, dimensions, known, asked, next_levels):
     """Triggered actions in the order an owner would act: must-haves first, soonest
-    first; then what the next level needs; then the rest, by what they would add."""
+    first; then what the next level needs; then the rest. Both by priority (as the plan
+    labels them), then by what they would add."""
     serves = _next_level_targets(questionnaire, next_levels)
     total_weight = sum((d.weight for d in questionnaire.dimensions if d.weight > 0), Fraction(0))
     triggered = []
@@ -568,10 +569,8 @@ def _actions(questionnaire, outcomes, dimensions, known, asked, next_levels):
             rank = action.priority_rank
             if knockout:
                 key = (0, action.horizon or max(HORIZONS), rank, index, order)
-            elif needed:
-                key = (1, rank, -gain, index, order)
             else:
-                key = (2, -gain, rank, index, order)
+                key = (1 if needed else 2, rank, -gain, index, order)
             triggered.append((key, item))
     return tuple(item for _, item in sorted(triggered, key=lambda pair: pair[0]))
 
