@@ -27,6 +27,7 @@ from .engine.registry import questionnaire_files
 from .engine.registry import validate as validate_files
 from .engine.scoring import normalize_all
 from .i18n import content_for
+from .i18n import content_languages
 
 questionnaire_cli = AppGroup("questionnaire", help="List, check, export and score questionnaires.")
 
@@ -38,6 +39,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(questionnaire_cli)
     app.cli.add_command(translations_cli)
     app.cli.add_command(associations_cli)
+    app.cli.add_command(assessments_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(demo_command)
@@ -46,18 +48,6 @@ def init_app(app: Flask) -> None:
 def fail(message: str, code: int = 2):
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
-
-
-def content_languages(questionnaire) -> list[str]:
-    """The source language, then every language with a content catalog."""
-    directory = Path(current_app.config["TRANSLATIONS_DIR"])
-    others = [
-        lang
-        for lang in current_app.config["LANGUAGES"]
-        if lang != questionnaire.language
-        and (directory / lang / "LC_MESSAGES" / "questionnaires.po").exists()
-    ]
-    return [questionnaire.language, *others]
 
 
 def listing(questionnaire) -> dict:
@@ -197,6 +187,102 @@ def publish_command(path):
         click.echo(str(error))
         sys.exit(1)
     click.echo(f"published {questionnaire.id} version {questionnaire.version}")
+
+
+assessments_cli = AppGroup("assessments", help="Import assessments answered offline.")
+
+
+@assessments_cli.command("import")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--questionnaire", "questionnaire_id", required=True, help="Questionnaire id.")
+@click.option("--version", "version", type=int, help="A version other than the newest.")
+@click.option("--campaign", "code", help="The invitation code of a campaign to import into.")
+@click.option("--lang", default=None, help="Language of the assessments and the messages.")
+@click.option(
+    "--links",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a CSV of the private links.",
+)
+@click.option(
+    "--cards",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a PDF of printable result cards with QR codes.",
+)
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where the app is served, for the links (when BASE_URL is not set).",
+)
+def import_command(path, questionnaire_id, version, code, lang, links, cards, base_url):
+    """Import FILE, the submissions KoboToolbox or ODK Central exported (CSV or JSON):
+    each is validated as on the web, scored and stored as a submitted assessment. All
+    or nothing; a submission imported before (same instanceID) is skipped."""
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError
+
+    from .extensions import db
+    from .models import Campaign
+    from .offline import cards as output
+    from .offline.odk_import import FileError
+    from .offline.odk_import import import_file
+    from .offline.xlsform import in_language
+
+    campaign = None
+    if code is not None:
+        campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
+        if campaign is None:
+            fail(f"unknown campaign {code}")
+        if not campaign.is_open:
+            fail(f"campaign {code} is closed: nothing joins a closed campaign")
+        if campaign.questionnaire_id != questionnaire_id:
+            fail(f"campaign {code} runs {campaign.questionnaire_id}, not {questionnaire_id}")
+        version = version or campaign.questionnaire_version
+        if version != campaign.questionnaire_version:
+            fail(f"campaign {code} runs version {campaign.questionnaire_version}")
+    questionnaire = find(questionnaire_id, version)
+    lang = lang or questionnaire.language
+    if lang not in current_app.config["LANGUAGES"]:
+        fail(f"unknown language {lang!r}")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        fail(f"cannot read {path}: {error.strerror}")
+    try:
+        with in_language(lang):
+            report = import_file(questionnaire, data, lang, campaign)
+    except FileError as error:
+        fail(f"{path}: {error}")
+    for row in report.rows:
+        where = f"row {row.number}" + (f" ({row.submission_id})" if row.submission_id else "")
+        for name, message in row.errors:
+            click.echo(f"{where}: {name}: {message}", err=True)
+    if report.refused:
+        db.session.rollback()
+        click.echo(f"refused {len(report.refused)} submission(s): nothing imported", err=True)
+        sys.exit(1)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        fail("another import stored some of these submissions meanwhile: run it again")
+    with current_app.test_request_context("/", base_url=base_url):
+        for target, write in ((links, output.links_csv), (cards, output.cards_pdf)):
+            if target is not None and report.imported:
+                written = write(report, questionnaire, lang)
+                mode = "w" if isinstance(written, str) else "wb"
+                with target.open(mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
+                    f.write(written)
+        for row in report.rows:
+            state = "skipped: imported before" if row.duplicate else "imported"
+            if row.token:  # the links go only to --links and --cards
+                state += f"\t{row.result.overall}\t{row.result.level.id}"
+            click.echo(f"{row.number}\t{row.submission_id}\t{row.label}\t{state}")
+    click.echo(
+        f"imported {len(report.imported)}, skipped {len(report.duplicates)} "
+        f"imported before, refused 0",
+        err=True,
+    )
 
 
 associations_cli = AppGroup("associations", help="Manage trade association accounts.")

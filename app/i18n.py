@@ -157,6 +157,18 @@ def content_for(questionnaire, lang: str | None = None) -> Content:
     )
 
 
+def content_languages(questionnaire) -> list[str]:
+    """The source language, then every language with a compiled content catalog."""
+    directory = Path(current_app.config["TRANSLATIONS_DIR"])
+    others = [
+        lang
+        for lang in current_app.config["LANGUAGES"]
+        if lang != questionnaire.language
+        and (directory / lang / "LC_MESSAGES" / "questionnaires.mo").exists()
+    ]
+    return [questionnaire.language, *others]
+
+
 # The language each gettext domain is written in: it needs no catalog.
 SOURCE_LANGUAGES = {"messages": "en", "questionnaires": "es"}
 

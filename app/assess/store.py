@@ -133,6 +133,15 @@ def submit(assessment: Assessment, result, profile: dict) -> bool:
 
     The organisation's earlier results stop counting (one organisation, one member),
     and its campaign's and the national releases are renewed if enough changed."""
+    if not record_result(assessment, result, profile):
+        return False
+    refresh_releases(assessment.campaign_id)
+    return True
+
+
+def record_result(assessment: Assessment, result, profile: dict) -> bool:
+    """`submit` without renewing the releases: an import of many submissions renews
+    them once, after the last (`refresh_releases`)."""
     updated = db.session.execute(
         sa.update(Assessment)
         .where(Assessment.id == assessment.id, Assessment.submitted_at.is_(None))
@@ -147,7 +156,11 @@ def submit(assessment: Assessment, result, profile: dict) -> bool:
         .where(member == assessment.member_key, Assessment.id != assessment.id)
         .values(superseded=True)
     )
-    if assessment.campaign_id is not None:
-        refresh_release(assessment.campaign_id)
-    refresh_release(None)
     return True
+
+
+def refresh_releases(campaign_id: int | None) -> None:
+    """Renew a campaign's release and the national one, if enough results changed."""
+    if campaign_id is not None:
+        refresh_release(campaign_id)
+    refresh_release(None)
