@@ -292,8 +292,10 @@ def test_delete_from_the_link(app, client):
 def test_language_switcher_keeps_the_place(client):
     visitor = Visitor(client)
     visitor.start()
-    assert f'href="/ht/a/{visitor.token}/s/legal"' in visitor.page
-    assert f'href="/en/a/{visitor.token}/s/legal"' in visitor.page
+    # On a step page the languages are buttons that take the typed answers along
+    # (tests/test_nothing_lost.py).
+    assert f'formaction="/ht/a/{visitor.token}/s/legal"' in visitor.page
+    assert f'formaction="/en/a/{visitor.token}/s/legal"' in visitor.page
 
 
 @pytest.mark.parametrize(

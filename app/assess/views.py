@@ -30,11 +30,10 @@ from ..database import start_writing
 from ..engine import score
 from ..engine.calculators import CalculatorError
 from ..engine.calculators import art20
+from ..engine.checks import contradicts_calculation
 from ..engine.checks import failed_checks
 from ..engine.journey import Journey
 from ..engine.journey import carry_over
-from ..engine.journey import profile_gaps
-from ..engine.model import PROFILE
 from ..explain import requirement_text
 from ..extensions import db
 from ..extensions import limiter
@@ -57,22 +56,44 @@ from . import bp
 from . import store
 from .forms import ORIGINAL_PREFIX
 from .forms import SharingForm
+from .forms import add_error
 from .forms import answer_label
 from .forms import changed_values
-from .forms import posted_value
+from .forms import parse_whole_number
+from .forms import range_message
+from .forms import remember_saved
 from .forms import section_form
+from .forms import validate_step
 from .loading import load_assessment
 from .widgets import question_widget
 
 log = logging.getLogger(__name__)
 
 CALCULATOR_FIELDS = ("total", "specialists", "foreign", "chilean_family", "resident_5_years")
+CALCULATOR_MAX = 9_999_999  # people in one field of the calculator
 # A hidden field of the step form: "<questionnaire id>@<version>" the page was drawn from.
 QUESTIONNAIRE_FIELD = "questionnaire-version"
+# The query of a step opened from the review page: saving it goes back there. Only this
+# exact value counts, and it only ever leads to this assessment's own review page.
+RETURN_TO_REVIEW = {"return": "review"}
+# The id of the step form: the header's language buttons submit it (form="...").
+STEP_FORM_ID = "step-form"
 
 
-def step_url(token: str, section) -> str:
-    return url_for("assess.section", token=token, section_id=section.id)
+def step_url(token, section, returning=False, anchor=None, lang=None) -> str:
+    """A step's address (without a token: the profile form that starts an assessment);
+    `lang`: the same step in another language."""
+    language = {"lang": lang} if lang else {}
+    if token is None:
+        return url_for("assess.new", _anchor=anchor, **language)
+    marker = RETURN_TO_REVIEW if returning else {}
+    return url_for(
+        "assess.section", token=token, section_id=section.id, _anchor=anchor, **language, **marker
+    )
+
+
+def returning_to_review() -> bool:
+    return request.args.get("return") == RETURN_TO_REVIEW["return"]
 
 
 @bp.before_request
@@ -106,10 +127,12 @@ def new():
     profile = questionnaire.sections[0]
     if request.method == "GET":
         return render_step(questionnaire, journey, profile, token=None)
-    form, values = validated_form(questionnaire, journey, profile)
-    if form.errors:
+    draft = request.form.get("action") == "language"
+    form, values, _calculator = validated_form(questionnaire, journey, profile, complete=not draft)
+    if form.errors or draft:  # a new language: the same page, nothing stored yet
         preview = journey.with_values(values)
-        return render_step(questionnaire, preview, profile, token=None, form=form, status=422)
+        status = 422 if form.errors else 200
+        return render_step(questionnaire, preview, profile, token=None, form=form, status=status)
     assessment, token = Assessment.start(questionnaire, current_language())
     db.session.add(assessment)
     db.session.flush()
@@ -153,27 +176,76 @@ def section(token, section_id):
         return render_step(questionnaire, journey, step, token)
 
     action = request.form.get("action", "next")
-    form, values = validated_form(questionnaire, journey, step)
-    if action == "calculate":
-        preview = journey.with_values(values)
-        return render_step(questionnaire, preview, step, token, form=form, calculator=calculate())
-    if form.errors:
-        preview = journey.with_values(values)
-        return render_step(questionnaire, preview, step, token, form=form, status=422)
+    returning = returning_to_review()
+    form, values, calculator = validated_form(
+        questionnaire, journey, step, complete=action != "language"
+    )
+    preview = journey.with_values(values)
+    if action == "language":
+        return save_draft(loaded, step, form, calculator, preview)
+    if action == "calculate" or form.errors:
+        status = 422 if form.errors and action != "calculate" else 200
+        return render_step(
+            questionnaire, preview, step, token, form=form, calculator=calculator, status=status
+        )
     changes = changed_values(journey.candidates(step), form)
-    assessment_id = loaded.record.id
-    start_writing()
-    if not store.save_page(assessment_id, step.id, changes):
-        db.session.rollback()  # submitted from another tab since this page was read
+    if not save(loaded, step, changes):
         return already_submitted(token)
-    db.session.commit()
     updated = journey.with_values(changes)  # what is now stored, without reading it again
     if updated.unseen_questions(step, posted_question_ids()):
         flash(_("Your answers opened new questions on this page. Please answer them too."))
-        return redirect(step_url(token, step))
+        return redirect(step_url(token, step, returning))
+    if returning:
+        return redirect(return_url(token, journey, updated, step, changes))
     if action == "back":
         return redirect(previous_url(token, updated, step))
     return redirect(next_url(token, updated, step))
+
+
+def save(loaded, step, changes) -> bool:
+    """Store one page's changes; False when the assessment was submitted meanwhile."""
+    start_writing()
+    if not store.save_page(loaded.record.id, step.id, changes):
+        db.session.rollback()  # submitted from another tab since this page was read
+        return False
+    db.session.commit()
+    return True
+
+
+def save_draft(loaded, step, form, calculator, preview):
+    """A language button of a step page: the page was posted to its address in the new
+    language. What is valid is stored without asking for the rest; the page then shows
+    again in the new language, with what could not be stored still in its fields (and
+    the calculator's numbers, which are never stored)."""
+    token, journey = loaded.token, loaded.journey
+    changes = {
+        question_id: value
+        for question_id, value in changed_values(journey.candidates(step), form).items()
+        if not form[question_id].errors
+    }
+    if changes and not save(loaded, step, changes):
+        return already_submitted(token)
+    if not form.errors and calculator is None:
+        return redirect(step_url(token, step, returning_to_review()))
+    remember_saved(form, changes)
+    status = 422 if form.errors else 200
+    return render_step(
+        loaded.questionnaire, preview, step, token, form=form, calculator=calculator, status=status
+    )
+
+
+def return_url(token, journey, updated, step, changes) -> str:
+    """After a step opened from the review page: back to the review at the changed
+    question, unless the change opened required questions on other pages: the first
+    of those comes first (still on the way back to the review)."""
+    section_of = journey.questionnaire.section_of
+    opened = [q for q in updated.newly_open(journey) if section_of[q.id] is not step]
+    if opened:
+        flash(_("Your change opened new questions. Please answer them too."))
+        return step_url(token, section_of[opened[0].id], True, anchor=f"q-{opened[0].id}")
+    changed = [q.id for q in updated.questions(step) if q.id in changes]
+    anchor = f"q-{changed[0]}" if changed else f"review-{step.id}"
+    return url_for("assess.review", token=token, _anchor=anchor)
 
 
 def already_submitted(token):
@@ -181,52 +253,37 @@ def already_submitted(token):
     return redirect(url_for("assess.results", token=token))
 
 
-def validated_form(questionnaire, journey, step):
-    """Validate a post; required questions are checked once visibility is known."""
-    questions = journey.candidates(step)
+def validated_form(questionnaire, journey, step, complete=True):
+    """Validate a post: (form, valid values, the calculator's numbers or None).
+
+    Required questions are checked once visibility is known, unless the post is a
+    draft (`complete=False`: a language button)."""
     content = content_for(questionnaire)
-    form = section_form(questions, content, {}, formdata=request.form)
-    form.validate()
-    values = {q.id: posted_value(q, form) for q in questions if not form[q.id].errors}
-    if step.id == PROFILE:
-        for question in profile_gaps(questionnaire, values):
-            add_error(form, question.id, _("Answer this question."))
-    for check in failed_checks(questionnaire, journey.values_with(values)):
-        on_page = [name for name in check.questions if name in values] or [
-            name for name in sorted(check.when.names) if name in values
-        ]
-        for name in on_page:
-            add_error(form, name, content(check, "message"))
-    for question in questions:
+    form, values = validate_step(questionnaire, journey, step, request.form, content, complete)
+    calculator = posted_calculator()
+    for question in journey.candidates(step):
         if question.calculator and values.get(question.id) is not None:
-            contradiction = calculator_contradiction(question, values[question.id])
-            if contradiction:
-                add_error(form, question.id, contradiction)
-    return form, values
+            flag_contradiction(form, question, values[question.id], calculator)
+    return form, values, calculator
 
 
-def add_error(form, field_id: str, message: str) -> None:
-    """Flag a field, unless it already has a message (an invalid answer keeps its own)."""
-    if not form[field_id].errors:
-        form[field_id].errors = [message]
-
-
-def calculator_contradiction(question, value) -> str | None:
-    """The art. 20 calculator filled in on the page and an answer that says the opposite."""
-    if not any(request.form.get(f"calc-{name}", "").strip() for name in CALCULATOR_FIELDS):
-        return None
-    result = calculate()["result"]
-    if result is None or value not in question.option_by_value:
-        return None
-    points = question.option_by_value[value].points
-    if result.meets_rule and points == 0:
-        return _("Your calculation above says you meet the rule. Check your answer or the numbers.")
-    if not result.meets_rule and points == question.max_points:
-        return _(
-            "Your calculation above says you do not meet the rule yet. "
+def flag_contradiction(form, question, value, calculator) -> None:
+    """An answer that says the opposite of the calculator filled in beside it: an error
+    on the answer, and a warning beside the calculator's result (where the page lands)."""
+    result = calculator["result"] if calculator else None
+    if result is None or not contradicts_calculation(question, value, result.meets_rule):
+        return
+    if result.meets_rule:
+        message = _(
+            "The calculation below says you meet the rule. Check your answer or the numbers."
+        )
+    else:
+        message = _(
+            "The calculation below says you do not meet the rule yet. "
             "Check your answer or the numbers."
         )
-    return None
+    add_error(form, question.id, message)
+    calculator["warning"] = _("Your answer above says the opposite. Check it before you save.")
 
 
 def posted_question_ids() -> set[str]:
@@ -243,27 +300,42 @@ def previous_url(token, journey, step) -> str:
     return step_url(token, journey.previous_step(step))
 
 
+def posted_calculator():
+    """The art. 20 calculator of a post: when its button was pressed or any of its
+    fields was filled in (the numbers then stay on the page); else None."""
+    typed = any(request.form.get(f"calc-{name}", "").strip() for name in CALCULATOR_FIELDS)
+    return calculate() if typed or request.form.get("action") == "calculate" else None
+
+
 def calculate():
-    """The art. 20 calculator: numbers in, share of Chilean staff out (nothing stored)."""
-    numbers, errors = {}, {}
+    """The art. 20 calculator: numbers in, share of Chilean staff out (nothing stored).
+    What was typed stays in the fields, letters included, with a message on each field
+    that is not a number."""
+    typed, numbers, errors = {}, {}, {}
     for name in CALCULATOR_FIELDS:
-        text = request.form.get(f"calc-{name}", "").strip() or "0"
-        if not (text.isascii() and text.isdigit()) or len(text) > 7:
-            errors[name] = _("Enter a whole number, for example 12.")
+        typed[name] = request.form.get(f"calc-{name}", "").strip()
+        try:
+            number = parse_whole_number(typed[name] or "0")
+        except ValueError as error:
+            errors[name] = str(error)
+            continue
+        if not 0 <= number <= CALCULATOR_MAX:
+            errors[name] = str(range_message(0, CALCULATOR_MAX))
         else:
-            numbers[name] = int(text)
+            numbers[name] = number
     result = None
     if not errors:
         try:
             result = art20(**numbers)
         except CalculatorError as error:
             errors[error.field] = calculator_message(error.field)
-    return {"values": numbers, "errors": errors, "result": result}
+    return {"values": typed, "errors": errors, "result": result, "warning": None}
 
 
 def calculator_message(field: str) -> str:
     return {
-        "specialists": _("The specialists cannot be more than the whole staff."),
+        "total": _("Write how many people work for you in Chile, for example 12."),
+        "specialists": _("There must be fewer specialists than people in the whole staff."),
         "foreign": _("Foreign staff cannot be more than the staff who are not specialists."),
         "resident_5_years": _("These two groups cannot be more than the foreign staff."),
     }[field]
@@ -360,10 +432,17 @@ def rerender_post(status: int, message: str):
         step = questionnaire.section_by_id.get(view_args["section_id"])
         if step is None or step not in journey.steps or loaded.submitted:
             return render_error(status)
-    form, values = validated_form(questionnaire, journey, step)
+    form, values, calculator = validated_form(questionnaire, journey, step)
     preview = journey.with_values(values)
     return render_step(
-        questionnaire, preview, step, token, form=form, status=status, notice=message
+        questionnaire,
+        preview,
+        step,
+        token,
+        form=form,
+        status=status,
+        notice=message,
+        calculator=calculator,
     )
 
 
@@ -385,6 +464,7 @@ def render_step(
     steps = journey.steps if token else questionnaire.sections[:1]
     number = steps.index(step) + 1 if step in steps else 1
     total = len(journey.steps) if token else len(questionnaire.sections)
+    returning = bool(token) and returning_to_review()
     return (
         render_template(
             "assess/step.html",
@@ -402,6 +482,14 @@ def render_step(
             is_first=number == 1,
             notice=notice,
             questionnaire_field=QUESTIONNAIRE_FIELD,
+            returning=returning,
+            form_id=STEP_FORM_ID,
+            form_action=step_url(token, step, returning),
+            # The header's language buttons post the page to its address in that language.
+            language_actions={
+                lang: step_url(token, step, returning, lang=lang)
+                for lang in current_app.config["LANGUAGES"]
+            },
         ),
         status,
     )
@@ -426,6 +514,9 @@ def review(token):
             token=token,
             unanswered=journey.all_unanswered(),
             broken=broken,
+            change_url=lambda question: step_url(
+                token, questionnaire.section_of[question.id], True, anchor=f"q-{question.id}"
+            ),
         ), 422 if request.method == "POST" else 200
     if journey.unanswered(questionnaire.sections[0]):
         abort(409)  # the review page offers no submit button while the profile has gaps

@@ -24,6 +24,7 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
+  // The calculator's answer lands on #calculator: the errors above keep their summary, unfocused.
   var summary = document.getElementById("error-summary");
-  if (summary) { summary.focus(); }
+  if (summary && location.hash !== "#calculator") { summary.focus(); }
 })();
