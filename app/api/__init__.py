@@ -19,7 +19,6 @@ from http import HTTPStatus
 import flask
 import flask_smorest
 from flask import current_app
-from flask import g
 from flask import request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import ProgrammingError
@@ -27,17 +26,18 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import csrf
 from ..extensions import limiter
-from ..i18n import best_language
 from . import errors
 from . import schemas
 from .auth import bearer
 from .auth import credential_or_address
+from .language import choose_language
 
 PREFIX = "/api/v1"
 VERSION = "1.0"
 bp = flask_smorest.Blueprint("api", __name__, url_prefix=PREFIX)
 # The documentation page: a page of the site, not an operation of the document.
 pages_bp = flask.Blueprint("api_pages", __name__, url_prefix=PREFIX)
+pages_bp.before_request(choose_language)
 
 ALWAYS = (400, 429, 503)  # any call: a NUL byte in its query, a rate limit, an outage
 LANGUAGE_PARAMETER = {
@@ -84,18 +84,19 @@ class Api(flask_smorest.Api):
 bp.register_error_handler(HTTPException, errors.json_error)
 bp.register_error_handler(OperationalError, errors.database_error)
 bp.register_error_handler(ProgrammingError, errors.database_error)
-# Per address, per key (or token), and unknown keys or tokens (401s) like the web's 404s.
-limiter.limit(lambda: current_app.config["API_LIMIT_PER_ADDRESS"], scope="api-address")(bp)
-limiter.limit(
+# Counted over every operation together: per address, per key (or token), and unknown
+# keys or tokens (401s) per address, as the web counts unknown links.
+limiter.shared_limit(lambda: current_app.config["API_LIMIT_PER_ADDRESS"], scope="api-address")(bp)
+limiter.shared_limit(
     lambda: current_app.config["API_LIMIT_PER_KEY"],
     key_func=credential_or_address,
     exempt_when=lambda: bearer() is None,
     scope="api-key",
 )(bp)
-limiter.limit(
+limiter.shared_limit(
     lambda: current_app.config["TOKEN_MISS_LIMIT"],
     deduct_when=lambda response: response.status_code == 401,
-    scope="token-misses",
+    scope="api-token-misses",
 )(bp)
 
 
@@ -104,7 +105,9 @@ def api_request():
     """The language of texts and messages, the body size limit, and a body that the
     database can store: JSON without NUL characters or lone surrogates."""
     choose_language()
-    request.max_content_length = current_app.config["API_MAX_BODY_KB"] * 1024
+    # The site's MAX_CONTENT_LENGTH still bounds a body sent without its length.
+    if (request.content_length or 0) > current_app.config["API_MAX_BODY_KB"] * 1024:
+        errors.fail(413)
     if request.is_json and request.content_length != 0:
         try:
             body = request.get_json()  # unreadable JSON: 400, too large: 413
@@ -112,14 +115,6 @@ def api_request():
             errors.fail(400)
         if not storable(body):
             errors.fail(400)
-
-
-@pages_bp.before_request
-def choose_language():
-    """`?lang=`, else the best of Accept-Language (as `/` chooses)."""
-    languages = current_app.config["LANGUAGES"]
-    lang = request.args.get("lang")
-    g.lang = lang if lang in languages else best_language(languages)
 
 
 def storable(body) -> bool:

@@ -112,7 +112,7 @@ def messages(form) -> dict[str, list[str]]:
 @limiter.limit(
     lambda: current_app.config["NEW_ASSESSMENT_LIMIT_PER_ADDRESS"],
     deduct_when=lambda response: response.status_code == 201,  # only assessments created
-    scope="new-assessment",  # the web's limit: one count for both
+    scope="new-assessment",  # the web's setting, counted for the API on its own
     override_defaults=False,
 )
 @documented(

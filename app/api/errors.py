@@ -19,6 +19,7 @@ from ..extensions import db
 from ..extensions import limiter
 from ..faults import is_outage
 from ..faults import log_database_error
+from .language import choose_language
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ def _retry_after() -> int:
 
 
 def json_error(error: HTTPException):
+    if g.get("lang") is None:  # an unknown address: the API's own hooks did not run
+        choose_language()
     code = error.code or 500
     data = getattr(error, "data", None) or {}
     message = data.get("message") or MESSAGES.get(code) or MESSAGES[500 if code >= 500 else 400]
