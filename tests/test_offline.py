@@ -4,7 +4,10 @@ import of what KoboToolbox or ODK Central export scores exactly as the engine do
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +17,7 @@ from hypothesis import assume
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+from pyxform.xls2xform import convert
 
 from app.engine import score
 from app.engine.checks import failed_checks
@@ -139,3 +143,207 @@ def test_round_trip_scores_as_the_engine(shipped, tmp_path, workbooks):
         }
 
     round_trip()
+
+
+def xform_of(workbook: bytes):
+    warnings = []
+    result = convert(workbook, warnings=warnings, validate=False, file_type=".xlsx")
+    return ET.fromstring(result.xform), warnings
+
+
+def test_every_shipped_version_is_a_real_xlsform(shipped, tmp_path):
+    """pyxform, the reference converter, turns the export of every shipped questionnaire
+    version into an XForm without a warning, and every question (in each form it is
+    asked), option, language, condition and check is in it."""
+    registry = shipped.extensions["questionnaires"]
+    assert len(registry) >= 1
+    for questionnaire in registry:
+        root, warnings = xform_of(export_workbook(shipped, questionnaire, tmp_path))
+        assert warnings == []
+        head = root.find("{http://www.w3.org/1999/xhtml}head")
+        model = head.find(f"{XF}model")
+        languages = [t.get("lang") for t in model.find(f"{XF}itext")]
+        assert languages == LANGUAGES
+        binds = {b.get("nodeset").rsplit("/", 1)[1]: b for b in model.iter(f"{XF}bind")}
+        texts = {
+            lang.get("lang"): {t.get("id"): "".join(t.itertext()) for t in lang}
+            for lang in model.find(f"{XF}itext")
+        }
+        instances = {i.get("id"): i for i in model.iter(f"{XF}instance") if i.get("id")}
+        body = root.find("{http://www.w3.org/1999/xhtml}body")
+        controls = {
+            c.get("ref").rsplit("/", 1)[1]: c
+            for c in body.iter()
+            if c.get("ref", "").startswith("/")
+        }
+        for question in (*questionnaire.profile, *questionnaire.questions):
+            names = [question.id] + ([f"{question.id}__reworded"] if question.reworded else [])
+            for name in names:
+                bind = binds[name]
+                assert (bind.get("relevant") is not None) == (
+                    question.when is not None or question.reworded is not None
+                ), name
+                assert (bind.get("required") == "true()") == question.required, name
+                if question.type in ("number", "text"):
+                    assert controls[name].tag == f"{XF}input", name
+                    continue
+                itemset = controls[name].find(f"{XF}itemset").get("nodeset")
+                items = instances[itemset.split("'")[1]].iter(f"{XF}item")
+                values = [item.find(f"{XF}name").text for item in items]
+                for lang in LANGUAGES:
+                    assert all(texts[lang][f"{name}-{i}"] for i in range(len(values)))
+                expected = [o.value for o in question.options]
+                expected += ["dont_know"] * question.dont_know + ["na"] * question.allow_na
+                assert values == expected, name
+                dimension = questionnaire.dimension_of.get(question.id)
+                label = f"/data/{dimension.id if dimension else 'profile'}/{name}:label"
+                for lang in LANGUAGES:  # every label in every language, none empty
+                    assert texts[lang][label].strip(), (name, lang)
+        for check in questionnaire.checks:
+            for name in check.questions:
+                assert "not(" in binds[name].get("constraint", ""), (check.id, name)
+
+
+def test_a_condition_xlsform_cannot_say_fails_naming_the_question(make_app, tmp_path, example_dir):
+    text = (example_dir / "ejemplo" / "v1.yaml").read_text(encoding="utf-8")
+    (tmp_path / "ejemplo").mkdir()
+    # A field "in" another field: the engine reads it, this export has no way to say it.
+    changed = text.replace("when: capacitacion == 'yes'", "when: capacitacion in responsable")
+    assert changed != text
+    (tmp_path / "ejemplo" / "v1.yaml").write_text(changed, encoding="utf-8")
+    app = make_app(QUESTIONNAIRES_DIR=str(tmp_path))
+    result = app.test_cli_runner().invoke(
+        args=["questionnaire", "xlsform", "ejemplo", "-o", str(tmp_path / "x.xlsx")]
+    )
+    assert result.exit_code == 2
+    assert "capacitacion_horas" in result.output and "cannot be written" in result.output
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+# --- The import, on the fixture questionnaire --------------------------------------
+
+MINI_PROFILE = {
+    "p_tipo_organizacion": "empresa",
+    "p_dotacion_total": 80,
+    "p_dotacion_extranjera": 12,
+    "p_sector": "comercio",
+    "p_region": "metropolitana",
+}
+
+
+def mini_export(app, tmp_path, filled: list[Filled], name="kobo.csv", **options) -> str:
+    with app.app_context():
+        questionnaire = app.extensions["questionnaires"].get("mini")
+    form = XLSForm(export_workbook(app, questionnaire, tmp_path))
+    rows = [cells(form, questionnaire, f, **options) for f in filled]
+    path = tmp_path / name
+    path.write_bytes(csv_export(rows))
+    return path
+
+
+def member(name="", answers="best", **extra) -> Filled:
+    """A submission of the fixture questionnaire, with every question it shows answered."""
+    return Filled(str(uuid.uuid4()), dict(MINI_PROFILE), {}, member_name=name, **extra)
+
+
+def with_answers(app, filled: Filled, answers="best") -> Filled:
+    with app.app_context():
+        questionnaire = app.extensions["questionnaires"].get("mini")
+    chosen = {
+        q.id: q.best_answer() if answers == "best" else q.worst_answer()
+        for q in questionnaire.questions
+    }
+    filled.profile, filled.answers = visible(questionnaire, filled.profile, chosen)
+    return filled
+
+
+def assessments(app) -> list[Assessment]:
+    with app.app_context():
+        return db.session.scalars(sa.select(Assessment).order_by(Assessment.id)).all()
+
+
+def test_importing_twice_adds_nothing(app, tmp_path):
+    path = mini_export(app, tmp_path, [with_answers(app, member(f"Org {i}")) for i in range(3)])
+    first = run_import(app, path, "--questionnaire", "mini")
+    assert first.exit_code == 0, first.output
+    assert "imported 3, skipped 0" in first.output
+    again = run_import(app, path, "--questionnaire", "mini")
+    assert again.exit_code == 0, again.output
+    assert "imported 0, skipped 3" in again.output
+    rows = assessments(app)
+    assert len(rows) == 3
+    assert all(a.submitted_at is not None and a.campaign_id is None for a in rows)
+
+
+def test_malformed_rows_are_refused_by_row_and_question_and_nothing_is_imported(app, tmp_path):
+    good = with_answers(app, member("Buena"))
+    bad_choice = with_answers(app, member("Mala", raw={"g_responsable": "7"}))
+    bad_number = with_answers(app, member("Otra", raw={"p_dotacion_total": "muchas"}))
+    combined = with_answers(app, member("Más", raw={"e_apoyos": "ninguno idioma"}))
+    no_id = with_answers(app, member("Sin id"))
+    path = mini_export(app, tmp_path, [good, bad_choice, bad_number, combined, no_id])
+    text = path.read_text(encoding="utf-8").replace(no_id.instance_id, "")
+    path.write_text(text, encoding="utf-8")
+    result = run_import(app, path, "--questionnaire", "mini", "--lang", "es")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert f"row 3 ({bad_choice.instance_id}): g_responsable: Elija una de las opciones." in lines
+    assert any(line.startswith("row 4 (") and ": p_dotacion_total: " in line for line in lines)
+    assert any(line.startswith("row 5 (") and ": e_apoyos: " in line for line in lines)
+    assert any(line.startswith("row 6: instanceID: ") for line in lines)
+    assert not any(line.startswith("row 2") for line in lines)
+    assert "nothing imported" in result.output
+    assert assessments(app) == []
+
+
+def test_files_that_are_not_exports_exit_2(app, tmp_path):
+    for name, content in (
+        ("a.csv", b"\xff\xfe not utf-8"),
+        ("b.json", b"{not json"),
+        ("c.csv", b"nombre;edad\nAna;3\n"),
+    ):
+        path = tmp_path / name
+        path.write_bytes(content)
+        result = run_import(app, path, "--questionnaire", "mini")
+        assert result.exit_code == 2, (name, result.output)
+        assert result.output.startswith("error: ") and len(result.output.splitlines()) == 1
+    result = run_import(app, tmp_path / "a.csv", "--questionnaire", "nada")
+    assert result.exit_code == 2 and "unknown questionnaire" in result.output
+
+
+def test_campaign_import_shares_totals_only_and_writes_links_and_cards(app, tmp_path):
+    from tests.support.accounts import create_association
+    from tests.support.accounts import login
+    from tests.support.accounts import new_campaign
+
+    create_association(app, "Cámara de Arica", "arica@example.cl")
+    client = app.test_client()
+    login(client, "arica@example.cl")
+    campaign_id = new_campaign(client)
+    with app.app_context():
+        from app.models import Campaign
+
+        code = db.session.get(Campaign, campaign_id).code
+    named = with_answers(app, member("Panadería Sol", sharing="named"))
+    quiet = [with_answers(app, member(f"Taller {i}"), "worst") for i in range(5)]
+    path = mini_export(app, tmp_path, [named, *quiet])
+    links, cards_pdf = tmp_path / "links.csv", tmp_path / "cards.pdf"
+    result = run_import(
+        app, path, "--questionnaire", "mini", "--campaign", code, "--lang", "ht",
+        "--links", str(links), "--cards", str(cards_pdf),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = assessments(app)
+    assert [a.campaign_id for a in rows] == [campaign_id] * 6
+    assert [a.share_named for a in rows] == [True, False, False, False, False, False]
+    assert rows[0].member_name == "Panadería Sol" and rows[0].language == "ht"
+    table = list(csv.reader(io.StringIO(links.read_text(encoding="utf-8"))))
+    assert len(table) == 7 and table[1][1] == named.instance_id and table[1][2] == "Panadería Sol"
+    link = table[1][-1]
+    assert link.startswith("http://localhost/ht/a/")
+    page = client.get(link.removeprefix("http://localhost"), follow_redirects=True)
+    assert page.status_code == 200 and "/results" in page.request.path
+    assert cards_pdf.read_bytes().startswith(b"%PDF")
+    dashboard = client.get(f"/es/associations/campaigns/{campaign_id}")
+    assert "Panadería Sol" in dashboard.get_data(as_text=True)
+    assert "Taller 1" not in dashboard.get_data(as_text=True)
