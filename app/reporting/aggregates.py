@@ -25,6 +25,7 @@ from ..models import Assessment
 from ..models import Release
 from ..models import ResultItem
 from ..models import utcnow
+from . import breakdowns
 
 MIN_GROUP_SIZE = 5
 SMALL_COUNT = 3  # a count below this is shown as "fewer than 3"
@@ -36,11 +37,15 @@ def too_few(count: int) -> bool:
     return 0 < count < SMALL_COUNT
 
 
+def shown_count(value: int) -> int | str:
+    """A number of organisations as a table or export cell: one or two only as text."""
+    return _("Fewer than %(minimum)s", minimum=SMALL_COUNT) if too_few(value) else value
+
+
 def format_count(value: int) -> str:
     """A number of organisations in a breakdown: one or two only as "fewer than 3"."""
-    if too_few(value):
-        return _("Fewer than %(minimum)s", minimum=SMALL_COUNT)
-    return format_number(value)
+    shown = shown_count(value)
+    return shown if isinstance(shown, str) else format_number(shown)
 
 
 def shown_share(count: int, members: int) -> float:
@@ -93,6 +98,7 @@ class Summary:
     knockouts: list = field(default_factory=list)  # [[question id, count]]
     actions: list = field(default_factory=list)  # [[action id, count]]
     breakdowns: dict = field(default_factory=dict)  # profile field -> [[group, count, mean]]
+    groups: dict = field(default_factory=dict)  # a campaign's: breakdowns.campaign_breakdowns
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -226,8 +232,12 @@ def refresh_release(campaign_id: int | None) -> None:
         return
     members = db.session.scalar(sa.select(sa.func.count()).where(*counted(scope)))
     fields = NATIONAL_BREAKDOWNS if campaign_id is None else ()
-    figures = summarize(members, (scope,), fields).to_json()
+    summary = summarize(members, (scope,), fields)
+    now = utcnow()
+    if campaign_id is not None:
+        summary.groups = breakdowns.campaign_breakdowns(campaign_id, now)
+    figures = summary.to_json()
     db.session.add(
-        Release(campaign_id=campaign_id, members=members, created_at=utcnow(), figures=figures)
+        Release(campaign_id=campaign_id, members=members, created_at=now, figures=figures)
     )
     db.session.flush()
