@@ -26,12 +26,14 @@ from .extensions import db
 from .extensions import limiter
 from .extensions import login_manager
 from .extensions import migrate
+from .uploads import UploadRequest
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Create and configure the application; the only place that wires things."""
     config = dict(config or {})
     app = Flask(__name__, instance_path=config.pop("INSTANCE_PATH", None))
+    app.request_class = UploadRequest  # a view that takes a file sets its own size limit
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(settings.FIXED)
     app.config.update(settings.from_environment(app.instance_path))

@@ -347,3 +347,72 @@ def test_campaign_import_shares_totals_only_and_writes_links_and_cards(app, tmp_
     dashboard = client.get(f"/es/associations/campaigns/{campaign_id}")
     assert "Panadería Sol" in dashboard.get_data(as_text=True)
     assert "Taller 1" not in dashboard.get_data(as_text=True)
+
+
+# --- The upload on the campaign dashboard -------------------------------------------
+
+
+def association_with_campaign(app, email="taller@example.cl"):
+    from tests.support.accounts import create_association
+    from tests.support.accounts import login
+    from tests.support.accounts import new_campaign
+
+    create_association(app, "Cámara de Arica", email)
+    client = app.test_client()
+    login(client, email)
+    return client, new_campaign(client)
+
+
+def upload(client, campaign_id, path, lang="es", output="cards", token=True):
+    from tests.support.pages import csrf_token_of
+
+    dashboard = f"/{lang}/associations/campaigns/{campaign_id}"
+    data = {"output": output, "file": (io.BytesIO(path.read_bytes()), path.name)}
+    if token:
+        data["csrf_token"] = csrf_token_of(client, dashboard)
+    return client.post(f"{dashboard}/import", data=data, content_type="multipart/form-data")
+
+
+def test_dashboard_upload_imports_and_answers_with_the_links(app, tmp_path):
+    client, campaign_id = association_with_campaign(app)
+    page = client.get(f"/es/associations/campaigns/{campaign_id}").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page and 'name="csrf_token"' in page
+    path = mini_export(app, tmp_path, [with_answers(app, member(f"Org {i}")) for i in range(2)])
+    refused = upload(client, campaign_id, path, token=False)
+    assert refused.status_code in (400, 422) and assessments(app) == []
+    response = upload(client, campaign_id, path, output="links")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "text/csv"
+    assert response.headers["Cache-Control"] == "no-store"
+    links = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert [row[2] for row in links[1:]] == ["Org 0", "Org 1"]
+    assert len(assessments(app)) == 2
+    cards = upload(client, campaign_id, path)  # the same file again: nothing new
+    assert cards.status_code == 302 and len(assessments(app)) == 2
+
+
+def test_dashboard_upload_lists_problems_by_row_in_the_users_language(app, tmp_path):
+    client, campaign_id = association_with_campaign(app)
+    bad = with_answers(app, member("Mala", raw={"g_responsable": "7"}))
+    path = mini_export(app, tmp_path, [with_answers(app, member("Buena")), bad])
+    response = upload(client, campaign_id, path, lang="ht")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    with app.app_context():
+        from flask_babel import force_locale
+        from flask_babel import gettext
+
+        with force_locale("ht"):
+            choose = gettext("Choose one of the options.")
+    assert "<td>3</td>" in page and "(g_responsable)" in page and choose in page
+    assert assessments(app) == []
+
+
+def test_dashboard_upload_refuses_a_file_too_large_with_a_message(make_app, tmp_path):
+    app = make_app(IMPORT_MAX_BYTES=2048)
+    client, campaign_id = association_with_campaign(app)
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"a;b\n" + b"1;2\n" * 2000)
+    response = upload(client, campaign_id, path)
+    assert response.status_code == 413
+    assert "MB" in response.get_data(as_text=True) and assessments(app) == []

@@ -10,5 +10,6 @@ join_bp = Blueprint("join", __name__)
 limit_token_guessing(join_bp)
 
 from . import api_keys  # noqa: E402,F401  (registers the routes)
+from . import imports  # noqa: E402,F401
 from . import join  # noqa: E402,F401
 from . import views  # noqa: E402,F401
