@@ -58,7 +58,7 @@ RESULT_REPORTS = Declaration(
     "results reports",
     256,  # ~15 KB each: the most recent few hundred visits, in each language
     key="questionnaire sha256, assessment id, submitted_at, language, previous assessment "
-    "id, campaign medians",
+    "id, campaign medians, lists folded (page) or open (PDF)",
     why="the report template reads only the result and these (tests/test_cache.py); the "
     "token and CSRF token stay outside it, in the page around it",
 )

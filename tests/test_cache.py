@@ -35,6 +35,8 @@ FRAGMENTS = {
         "benchmark",
         "answer_label",
         "next_level",  # derived from the result
+        "top",  # derived from the result
+        "opened",  # folded lists drawn open (the PDF): in the key
         "describe",
     },  # fmt: skip
     # Landing pages, kept only for visitors without login or messages (`personal`).
@@ -58,6 +60,8 @@ def free_names(app, template: str) -> set[str]:
     loaded = {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
     defined = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     defined |= {m.name for m in tree.find_all(nodes.Macro)}
+    if any(tree.find_all(nodes.CallBlock)):
+        defined.add("caller")  # the body of a {% call %} in the template itself
     for imported in tree.find_all(nodes.FromImport):
         defined |= {name if isinstance(name, str) else name[1] for name in imported.names}
     return loaded - defined

@@ -56,7 +56,8 @@ def test_worst_answers_show_blocking_legal_requirements(client):
     visitor.start()
     visitor.answer_all(worst)
     visitor.submit()
-    assert 'class="blocking"' in visitor.page
+    assert 'class="verdict blocking"' in visitor.page
+    assert "Todavía no puede postular" in visitor.page
     assert 'class="level level-0">' in visitor.page
 
 

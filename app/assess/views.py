@@ -34,6 +34,7 @@ from ..engine.checks import contradicts_calculation
 from ..engine.checks import failed_checks
 from ..engine.journey import Journey
 from ..engine.journey import carry_over
+from ..engine.scoring import top_actions
 from ..explain import requirement_text
 from ..extensions import db
 from ..extensions import limiter
@@ -528,7 +529,8 @@ def review(token):
 
 
 def results_context(token):
-    """Everything the results page, print and PDF show; None before submission."""
+    """Everything the results page and the PDF show around the report (`rendered_report`);
+    None before submission."""
     loaded = load_assessment(token)
     if not loaded.submitted:
         return None
@@ -542,11 +544,12 @@ def results_context(token):
         "result": result,
         "previous": loaded.previous_result(),
         "plan": action_plan(result),
+        "top": top_actions(result.actions),
         "benchmark": campaign_benchmark(loaded.record.campaign_id),
         "next_level": result.next_level,
         "describe": describer(result, content_for(questionnaire)),
     }
-    return context | {"report": rendered_report(context), "token": token}
+    return context | {"token": token}
 
 
 def report_key(context) -> tuple:
@@ -562,25 +565,27 @@ def report_key(context) -> tuple:
     )
 
 
-def rendered_report(context):
+def rendered_report(context, opened: bool = False):
     """The report of a submitted assessment only changes with the language and the
     campaign medians beside it, so it is rendered once per process for each. The
-    context holds no token: the report cannot show one (tests/test_cache.py)."""
-    key = report_key(context)
+    context holds no token: the report cannot show one (tests/test_cache.py).
+    `opened`: the full plan and the checklists drawn open, as the PDF shows them."""
+    key = (*report_key(context), opened)
     report = result_reports.get(key)
     if report is None:
-        report = Markup(render_template("assess/_report.html", **context))  # noqa: S704 (autoescaped template)
+        html = render_template("assess/_report.html", **context, opened=opened)
+        report = Markup(html)  # noqa: S704 (autoescaped template)
         result_reports.put(key, report)
     return report
 
 
 def action_plan(result) -> dict:
-    """The plan after the must-haves (shown first, with the verdict), in the engine's
-    order: what the next level needs, then the rest by what it would add."""
-    items = [a for a in result.actions if not a.knockout]
+    """The whole plan in the engine's order, in its three parts: the must-haves, what
+    the next level needs, then the rest by what it would add."""
     return {
-        "next_level": [a for a in items if a.for_next_level],
-        "rest": [a for a in items if not a.for_next_level],
+        "must_have": [a for a in result.actions if a.knockout],
+        "next_level": [a for a in result.actions if a.for_next_level],
+        "rest": [a for a in result.actions if not (a.knockout or a.for_next_level)],
     }
 
 
@@ -603,7 +608,7 @@ def results(token):
     context = results_context(token)
     if context is None:
         return redirect(url_for("assess.review", token=token))
-    return render_template("assess/results.html", **context)
+    return render_template("assess/results.html", **context, report=rendered_report(context))
 
 
 @bp.get("/<token>/results.pdf")
@@ -620,7 +625,8 @@ def results_pdf(token):
     key = report_key(context)
     document = result_pdfs.get(key)
     if document is None:
-        document = pdf.render_pdf(render_template("assess/report.html", **context))
+        report = rendered_report(context, opened=True)
+        document = pdf.render_pdf(render_template("assess/report.html", **context, report=report))
         if len(document) <= RESULT_PDF_MAX_BYTES:
             result_pdfs.put(key, document)
     filename = f"compromiso-migrante-{current_language()}.pdf"

@@ -24,6 +24,17 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
+  // Folded lists print complete: open them for printing, then fold them back.
+  var unfolded = [];
+  window.addEventListener("beforeprint", function () {
+    unfolded = Array.prototype.filter.call(document.querySelectorAll("details.fold"), function (d) { return !d.open; });
+    unfolded.forEach(function (d) { d.open = true; });
+  });
+  window.addEventListener("afterprint", function () {
+    unfolded.forEach(function (d) { d.open = false; });
+    unfolded = [];
+  });
+
   // The calculator's answer lands on #calculator: the errors above keep their summary, unfocused.
   var summary = document.getElementById("error-summary");
   if (summary && location.hash !== "#calculator") { summary.focus(); }
