@@ -47,9 +47,12 @@ runs, and the seeding: about 3 minutes on SQLite, 4 on PostgreSQL, at the defaul
 Every process it started is stopped and every temporary file and schema
 removed, also on error or Ctrl-C.
 
-Targets: landing >= 0.5, section >= 0.4, results >= 0.3, save >= 0.25 of the
-ceiling; dashboard p50 <= 150 ms; section page <= 40 KB; cold start <= 2 s;
-worker RSS <= 100 MB.
+Targets, as CPU ratio to hello (hello's worker CPU ms per request / the page's,
+under the same gunicorn: the primary figure, since req/s ratios are unreliable on a
+shared 2-core machine, where the ceiling itself collapses under load): landing >=
+0.55, section GET >= 0.33, section save >= 0.23, results >= 0.35; dashboard p50 <=
+40 ms (at --count 100000); section page <= 40 KB; cold start <= 2 s; worker RSS <=
+120 MB.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ import gzip  # noqa: E402
 import http.client  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
+import resource  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
@@ -94,11 +98,11 @@ from tests.support.pages import csrf_token  # noqa: E402
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 USER_AGENT = "bench-http/1"  # the same for login and wrk: sessions are bound to it
 SECTION = "gestion-1"
-TARGET_RATIOS = {"landing": 0.5, "section": 0.4, "results": 0.3, "save": 0.25}
-DASHBOARD_TARGET_MS = 150
+TARGET_RATIOS = {"landing": 0.55, "section": 0.33, "results": 0.35, "save": 0.23}
+DASHBOARD_TARGET_MS = 40
 WEIGHT_TARGET = 40 * 1024
 COLD_START_TARGET_S = 2.0
-RSS_TARGET_KB = 100 * 1024
+RSS_TARGET_KB = 120 * 1024
 
 
 # --- Processes ---------------------------------------------------------------
@@ -488,12 +492,19 @@ class Run:
     socket_errors: dict = field(default_factory=dict)
     raw: str = ""
     cpu_seconds: float = 0.0  # the workers' user + system CPU during the run
+    wrk_cpu_seconds: float = 0.0  # wrk's own CPU during the run (it shares the machine)
 
     @property
     def cpu_ms(self) -> float:
         """Worker CPU per completed request: steadier than req/s on a busy machine
         (it includes the requests still in flight when wrk stopped, at most a few)."""
         return 1000 * self.cpu_seconds / self.requests if self.requests else float("nan")
+
+    @property
+    def wrk_share(self) -> float:
+        """wrk's CPU as a share of the CPU that wrk and the workers used together."""
+        total = self.cpu_seconds + self.wrk_cpu_seconds
+        return self.wrk_cpu_seconds / total if total else float("nan")
 
     @property
     def rate(self) -> float:
@@ -549,12 +560,17 @@ def run_wrk(
         server.wait_idle()
     workers = children(server.process.pid)
     cpu_before = cpu_seconds(workers)
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = wrk(duration)
     cpu = cpu_seconds(workers) - cpu_before
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = (wrk_after.ru_utime - wrk_before.ru_utime) + (
+        wrk_after.ru_stime - wrk_before.ru_stime
+    )
     # wrk stops sending, but requests it queued are still being served: wait for the
     # backlog to drain so that the next endpoint is measured on idle workers.
     server.wait_idle()
-    run = Run(name, raw=output, cpu_seconds=cpu)
+    run = Run(name, raw=output, cpu_seconds=cpu, wrk_cpu_seconds=wrk_cpu)
     for line in output.splitlines():
         if not line.startswith("BENCH "):
             continue
@@ -657,8 +673,8 @@ def verdict(ok: bool) -> str:
 
 def print_table(runs, ceiling: Run):
     header_line = (
-        f"{'endpoint':<27} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>5} "
-        f"{'CPU ms/req':>10} {'CPU ratio':>9} {'target':>11} {'bad':>4}  verdict"
+        f"{'endpoint':<27} {'CPU ms/req':>10} {'CPU ratio':>9} {'target':>8} {'req/s':>7} "
+        f"{'ratio':>5} {'p50 ms':>7} {'p99 ms':>7} {'wrk CPU':>7} {'bad':>4}  verdict"
     )
     print(header_line)
     print("-" * len(header_line))
@@ -667,9 +683,9 @@ def print_table(runs, ceiling: Run):
         cpu_ratio = ceiling.cpu_ms / run.cpu_ms if run.cpu_ms else 0.0
         if kind in TARGET_RATIOS:
             target = f">= {TARGET_RATIOS[kind]:.2f}"
-            ok = ratio >= TARGET_RATIOS[kind]
+            ok = cpu_ratio >= TARGET_RATIOS[kind]
         elif kind == "dashboard-latency":
-            target = f"p50<={DASHBOARD_TARGET_MS}ms"
+            target = f"p50<={DASHBOARD_TARGET_MS}"
             ok = run.p50_ms <= DASHBOARD_TARGET_MS
         else:
             target, ok = "", None
@@ -681,16 +697,17 @@ def print_table(runs, ceiling: Run):
             rate = p50 = p99 = cpu = "-"
         else:
             rate, p50, p99 = f"{run.rate:.1f}", f"{run.p50_ms:.1f}", f"{run.p99_ms:.1f}"
-            cpu = f"{run.cpu_ms:.2f}"
+            cpu = f"{run.cpu_ms:.3f}"
         print(
-            f"{run.name:<27} {rate:>7} {p50:>7} {p99:>7} {ratio:5.2f} {cpu:>10} "
-            f"{cpu_ratio:9.2f} {target:>11} {run.bad:4d}  {result}"
+            f"{run.name:<27} {cpu:>10} {cpu_ratio:9.2f} {target:>8} {rate:>7} {ratio:5.2f} "
+            f"{p50:>7} {p99:>7} {run.wrk_share:7.0%} {run.bad:4d}  {result}"
         )
     print(
-        "ratio: req/s / ceiling req/s (what the targets use). CPU ms/req: the gunicorn "
-        "workers' CPU per response\n(database server CPU not included); CPU ratio = ceiling "
-        "CPU ms/req / this one, a steadier estimate\nof the ratio when other processes "
-        "compete for the CPUs."
+        "CPU ms/req: the gunicorn workers' user+system CPU per response (database server "
+        "not included).\nCPU ratio = hello's CPU ms/req / this one: the figure the targets "
+        "use, steady when other\nprocesses compete for the 2 CPUs. ratio: req/s / hello's "
+        "req/s, shown for reference only.\nwrk CPU: wrk's share of the CPU that wrk and the "
+        "workers used (the load generator's cost)."
     )
     print()
     print("status codes per endpoint (bad = not 2xx/3xx, or no response):")
@@ -813,8 +830,10 @@ def measure(args, url, secret, folder, servers) -> int:
     single = wrk | {"threads": 1, "connections": 1}
     member_results = f"/es/a/{data.member}/results"
     cookie = {"Cookie": association_cookie}
+    size = f"{args.count // 1000}k"
     plan = [  # (name, kind for the targets, server, path, options)
         ("hello (ceiling)", "ceiling", hello, "/", wrk),
+        ("hello + headers + session", "", hello, "/headers", wrk),
         ("floor: app, constant page", "", floor, "/es/bench-floor/", wrk),
         ("floor: + token lookup", "", floor, f"/es/bench-floor/{data.answered}", wrk),
         ("landing /es/", "landing", app, "/es/", wrk),
@@ -829,9 +848,9 @@ def measure(args, url, secret, folder, servers) -> int:
         ("results", "results", app, f"/es/a/{data.submitted}/results", wrk),
         ("results (campaign member)", "results", app, member_results, wrk),
         ("results (member, 1 conn)", "", app, member_results, single),
-        ("dashboard 10k", "", app, dashboard_path, wrk | {"headers": cookie}),
+        (f"dashboard {size}", "", app, dashboard_path, wrk | {"headers": cookie}),
         (
-            "dashboard 10k (1 conn)",
+            f"dashboard {size} (1 conn)",
             "dashboard-latency",
             app,
             dashboard_path,
@@ -863,6 +882,8 @@ def measure(args, url, secret, folder, servers) -> int:
     )
     print_table(runs, ceiling)
     print(
+        "hello + headers + session: hello sending the app's security headers and a fresh "
+        "signed session cookie,\nthe true cap of any page of the app. "
         "floor rows (bench/floor.py): the app with all its hooks sending a constant copy of "
         "the section page\n(gzipped like the real one), then the same after one token lookup: "
         "no assessment page can be faster."
@@ -899,7 +920,7 @@ def measure(args, url, secret, folder, servers) -> int:
     listing = ", ".join(f"{pid}: {kb / 1024:.1f} MB" for pid, kb in workers_rss.items() if kb)
     hello_listing = ", ".join(f"{kb / 1024:.1f} MB" for kb in hello_rss.values() if kb)
     print(
-        f"worker RSS after the run: {listing}  target <= 100 MB: "
+        f"worker RSS after the run: {listing}  target <= 120 MB: "
         f"{verdict(0 < largest <= RSS_TARGET_KB)}  (hello workers: {hello_listing})"
     )
     master_rss = rss_kb(app.process.pid)
