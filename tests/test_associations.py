@@ -118,7 +118,8 @@ def test_login_is_rate_limited_per_account(app, client):
 @pytest.mark.parametrize(
     "path",
     ["/es/associations/", "/es/associations/campaigns/new", "/es/associations/campaigns/1",
-     "/es/associations/campaigns/1/export.csv", "/es/associations/campaigns/1/flyer",
+     "/es/associations/campaigns/1/export.csv", "/es/associations/campaigns/1/export.xlsx",
+     "/es/associations/campaigns/1/flyer",
      "/es/admin/"],
 )  # fmt: skip
 def test_anonymous_visitors_are_sent_to_login(client, path):
@@ -131,7 +132,7 @@ def test_another_association_gets_404_for_a_campaign(app, client, gremio):
     create_association(app, "Otro", "otro@example.cl")
     other = app.test_client()
     login(other, "otro@example.cl")
-    for suffix in ("", "/export.csv", "/flyer"):
+    for suffix in ("", "/export.csv", "/export.xlsx", "/flyer"):
         assert other.get(f"/es/associations/campaigns/{gremio}{suffix}").status_code == 404
     token = csrf_token_of(other, "/es/associations/")
     assert (
@@ -168,9 +169,10 @@ def test_dashboard_figures(app, client, gremio):
     page = client.get(f"/es/associations/campaigns/{gremio}").get_data(as_text=True)
     aggregates = page.split('id="aggregates"')[1]
     # The release was made at the fifth result (100, 100, 100, 0, 0): the sixth waits.
-    assert "<td>60%</td><td>100%</td>" in aggregates
+    figures = '<td data-label="Promedio">60%</td><td data-label="Mediana">100%</td>'
+    assert f'<th scope="row">Resultado general</th>{figures}' in aggregates
     for area in ("Gestión", "Relación con el entorno"):  # each scored area has its row
-        assert f'<tr><th scope="row">{area}</th><td>60' in aggregates, area
+        assert f'<tr><th scope="row">{area}</th>{figures}' in aggregates, area
     assert "Cumplimiento legal básico" not in aggregates  # the legal block is not scored
 
 

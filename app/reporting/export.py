@@ -1,25 +1,41 @@
-"""A campaign's results as CSV: the members who chose to be named, one row each, then
-the figures of the release in force. A "totals only" member appears in no row, in
-no order and with no date (docs/SECURITY.md T7)."""
+"""A campaign's results as CSV or XLSX: the members who chose to be named, one row each,
+then the figures of the release in force, its breakdowns and the comparison with the
+association's earlier campaigns. A "totals only" member appears in no row, in no order
+and with no date (docs/SECURITY.md T7).
+
+`campaign_sheets` is the one place that decides which rows exist; the CSV and XLSX
+writers only write them (the CSV one sheet after another, a blank row between).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from ..extensions import db
 from ..i18n import format_day
 from ..models import Assessment
 from ..models import ResultItem
 from . import aggregates
+from . import breakdowns
+from .comparison import compared_campaigns
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+COLUMN_WIDTH = (8, 60)  # characters: the narrowest and widest column of a sheet
 
 
 def neutralise(value) -> str:
@@ -28,6 +44,15 @@ def neutralise(value) -> str:
     if text.startswith(FORMULA_START) and not PLAIN_NUMBER.match(text):
         return "'" + text
     return text
+
+
+@dataclass
+class Sheet:
+    """One table of the export: a translated name and its rows (the first is its title
+    or header row). Cells are text, whole numbers or dates."""
+
+    name: str
+    rows: list[list]
 
 
 def _named(campaign_id: int):
@@ -64,44 +89,122 @@ def _dimension_scores(campaign_id: int) -> dict:
     return scores
 
 
-def _release_rows(release, areas, content, level_titles) -> list[list]:
+def _whole(value: float | None) -> int | str:
+    return "" if value is None else round(value)
+
+
+def _member_rows(campaign, areas, level_titles) -> list[list]:
+    header = [_("Organisation"), _("Submitted"), _("Overall"), _("Level")]
+    rows = [header + [title for _id, title in areas]]
+    scores = _dimension_scores(campaign.id)
+    unnamed_label = _("Member without a name")
+    for assessment_id, name, overall, level, submitted_at in db.session.execute(
+        _named(campaign.id)
+    ):
+        dimension_scores = scores.get(assessment_id, {})
+        rows.append(
+            [name or unnamed_label, submitted_at.date(), overall, level_titles.get(level, level)]
+            + [dimension_scores.get(area_id, "") for area_id, _title in areas]
+        )
+    return rows
+
+
+def _release_rows(release, areas, level_titles) -> list[list]:
     """The release's figures as rows: where each figure stands, what it is."""
     summary = release.summary
     rows = [
-        [],
         [
             _(
                 "Figures of %(count)s members, released on %(date)s",
                 count=release.members,
                 date=format_day(release.created_at),
             )
-        ],  # fmt: skip
+        ],
         [_("Area"), _("Average"), _("Median")],
-        [_("Overall"), round(summary.overall_mean or 0), round(summary.overall_median or 0)],
+        [_("Overall"), _whole(summary.overall_mean), _whole(summary.overall_median)],
     ]
-    for area in areas:
-        stats = summary.dimensions.get(area.id)
+    for area_id, title in areas:
+        stats = summary.dimensions.get(area_id)
         if stats:
-            rows.append([content(area, "title"), round(stats[0]), round(stats[1])])
+            rows.append([title, _whole(stats[0]), _whole(stats[1])])
     rows += [[], [_("Level"), _("Members")]]
     rows += [
-        [title, aggregates.format_count(summary.levels.get(level_id, 0))]
+        [title, aggregates.shown_count(summary.levels.get(level_id, 0))]
         for level_id, title in level_titles.items()
     ]
     return rows
 
 
-def campaign_csv(campaign, questionnaire, content) -> Iterator[str]:
-    """The CSV text, line by line. Everything is read before the first line, so a
-    database failure is an error page, not a cut file."""
-    areas = [d for d in questionnaire.dimensions if not d.legal]
-    header = [_("Organisation"), _("Submitted"), _("Overall"), _("Level")]
-    header += [content(d, "title") for d in areas]
+def _breakdown_rows(breakdown, questionnaire, content, areas, level_titles) -> list[list]:
+    """Each breakdown's groups: members, overall and area figures, members by level."""
+    rows = [
+        [
+            _(
+                "Breakdowns of %(count)s members, released on %(date)s",
+                count=breakdown.members,
+                date=format_day(breakdown.released),
+            )
+        ]
+    ]
+    header = [_("Group"), _("Members"), _("Overall: average"), _("Overall: median")]
+    for _id, title in areas:
+        header += [
+            _("%(area)s: average", area=title),
+            _("%(area)s: median", area=title),
+        ]
+    header += list(level_titles.values())
+    for field_id, groups in breakdowns.shown_fields(breakdown, questionnaire):
+        rows += [[], [breakdowns.field_title(field_id)], header]
+        for group in groups:
+            overall = group["overall"] or [None, None]
+            row = [breakdowns.group_label(questionnaire, content, field_id, group)]
+            row += [group["members"], _whole(overall[0]), _whole(overall[1])]
+            for area_id, _title in areas:
+                stats = group["dimensions"].get(area_id) or [None, None]
+                row += [_whole(stats[0]), _whole(stats[1])]
+            row += [
+                aggregates.shown_count(group["levels"].get(level_id, 0))
+                for level_id in level_titles
+            ]
+            rows.append(row)
+    return rows
+
+
+def _comparison_rows(compared, areas) -> list[list]:
+    """This campaign beside the association's earlier ones: averages and the change."""
+    this, previous = compared[0], compared[1]
+    rows = [
+        [_("Area"), this.campaign.name, previous.campaign.name, _("Difference (points)")],
+        [_("Overall"), *this.change_row(previous, None)],
+    ]
+    rows += [[title, *this.change_row(previous, area_id)] for area_id, title in areas]
+    rows += [[], [_("Campaign"), _("Members"), _("Release date"), _("Overall: average")]]
+    rows += [[c.campaign.name, c.members, c.released.date(), _whole(c.overall)] for c in compared]
+    return rows
+
+
+def campaign_sheets(campaign, questionnaire, content) -> list[Sheet]:
+    """Every row of the export, read before anything is written: a database failure
+    is then an error page, not a cut file."""
+    areas = [(d.id, content(d, "title")) for d in questionnaire.dimensions if not d.legal]
     level_titles = {level.id: content(level, "title") for level in questionnaire.levels}
-    scores = _dimension_scores(campaign.id)
-    named = db.session.execute(_named(campaign.id)).all()
+    sheets = [Sheet(_("Members"), _member_rows(campaign, areas, level_titles))]
     release = aggregates.latest_release(campaign.id)
-    unnamed_label = _("Member without a name")
+    if release is None:
+        return sheets
+    sheets.append(Sheet(_("Figures"), _release_rows(release, areas, level_titles)))
+    breakdown = breakdowns.in_force(release.summary)
+    if breakdown is not None:
+        rows = _breakdown_rows(breakdown, questionnaire, content, areas, level_titles)
+        sheets.append(Sheet(_("Breakdowns"), rows))
+    compared = compared_campaigns(campaign)
+    if len(compared) > 1:
+        sheets.append(Sheet(_("Comparison"), _comparison_rows(compared, areas)))
+    return sheets
+
+
+def campaign_csv(sheets: list[Sheet]) -> Iterator[str]:
+    """The CSV text, line by line: each sheet's rows, a blank row between sheets."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -112,16 +215,60 @@ def campaign_csv(campaign, questionnaire, content) -> Iterator[str]:
         return buffer.getvalue()
 
     def lines():
-        yield "\ufeff" + line(header)  # BOM: spreadsheet programs then read UTF-8
-        for assessment_id, name, overall, level, submitted_at in named:
-            dimension_scores = scores.get(assessment_id, {})
-            yield line(
-                [name or unnamed_label, submitted_at.date().isoformat(), overall]
-                + [level_titles.get(level, level)]
-                + [dimension_scores.get(d.id, "") for d in areas]
-            )
-        if release is not None:
-            for row in _release_rows(release, areas, content, level_titles):
+        yield "\ufeff"  # BOM: spreadsheet programs then read UTF-8
+        for index, sheet in enumerate(sheets):
+            if index:
+                yield line([])
+            for row in sheet.rows:
                 yield line(row)
 
     return lines()
+
+
+def campaign_xlsx(sheets: list[Sheet]):
+    """The XLSX workbook in a temporary file (rewound): one worksheet per sheet, its
+    first row in bold and frozen, numbers and dates as such, columns as wide as their
+    text. openpyxl's write-only mode keeps memory flat for large campaigns."""
+    workbook = Workbook(write_only=True)
+    for sheet in sheets:
+        worksheet = workbook.create_sheet(title=_sheet_name(sheet.name))
+        worksheet.freeze_panes = "A2"
+        for column, width in enumerate(_column_widths(sheet.rows), start=1):
+            worksheet.column_dimensions[get_column_letter(column)].width = width
+        for number, row in enumerate(sheet.rows):
+            worksheet.append([_xlsx_cell(worksheet, value, bold=not number) for value in row])
+    output = tempfile.TemporaryFile()
+    workbook.save(output)
+    output.seek(0)
+    return output
+
+
+def _xlsx_cell(worksheet, value, bold: bool) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = neutralise(value)  # text stays text, never a formula
+    cell = WriteOnlyCell(worksheet, value=value)
+    if isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd"
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def _sheet_name(name: str) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\."""
+    return SHEET_NAME_FORBIDDEN.sub(" ", name)[:31]
+
+
+def _column_widths(rows: list[list]) -> list[int]:
+    """The longest text of each column, within COLUMN_WIDTH; a title row (one cell
+    only) spills over the next columns and is not counted."""
+    widths = []
+    for row in rows:
+        if len(row) < 2:
+            continue
+        for column, value in enumerate(row):
+            text = value.isoformat() if isinstance(value, date) else str(value)
+            if column == len(widths):
+                widths.append(0)
+            widths[column] = max(widths[column], len(text) + 2)
+    return [min(max(width, COLUMN_WIDTH[0]), COLUMN_WIDTH[1]) for width in widths]
