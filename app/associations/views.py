@@ -11,7 +11,6 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import send_file
 from flask import stream_with_context
 from flask import url_for
 from flask_babel import force_locale
@@ -30,11 +29,7 @@ from ..models import Campaign
 from ..models import utcnow
 from ..qr import qr_svg
 from ..reporting import aggregates
-from ..reporting import breakdowns
-from ..reporting.comparison import compared_campaigns
 from ..reporting.export import campaign_csv
-from ..reporting.export import campaign_sheets
-from ..reporting.export import campaign_xlsx
 from ..reporting.export import named_members
 from ..urls import external_url
 from . import bp
@@ -119,17 +114,13 @@ def dashboard(campaign_id):
     campaign = own_campaign(campaign_id)
     questionnaire = pinned_questionnaire(campaign)
     named = named_members(campaign.id, NAMED_ROWS_SHOWN + 1)
-    release = aggregates.latest_release(campaign.id)
     return render_template(
         "associations/dashboard.html",
         campaign=campaign,
         questionnaire=questionnaire,
         content=content_for(questionnaire),
         participation=aggregates.participation(Assessment.campaign_id == campaign.id),
-        release=release,
-        breakdown=breakdowns.in_force(release.summary) if release else None,
-        breakdowns=breakdowns,
-        compared=compared_campaigns(campaign),
+        release=aggregates.latest_release(campaign.id),
         named=named[:NAMED_ROWS_SHOWN],
         more_named=len(named) > NAMED_ROWS_SHOWN,
         invitation=external_url("join.invitation", code=campaign.code),
@@ -187,25 +178,9 @@ def flyer(campaign_id):
 def export(campaign_id):
     campaign = own_campaign(campaign_id)
     questionnaire = pinned_questionnaire(campaign)
-    sheets = campaign_sheets(campaign, questionnaire, content_for(questionnaire))
+    lines = campaign_csv(campaign, questionnaire, content_for(questionnaire))
     return Response(
-        stream_with_context(campaign_csv(sheets)),
+        stream_with_context(lines),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="campaign-{campaign.id}.csv"'},
-    )
-
-
-@bp.get("/campaigns/<int:campaign_id>/export.xlsx")
-@association_required
-def export_xlsx(campaign_id):
-    """The same rows as the CSV, as a workbook: Excel set up for Chile opens it in
-    columns, where it reads a comma CSV as one column."""
-    campaign = own_campaign(campaign_id)
-    questionnaire = pinned_questionnaire(campaign)
-    sheets = campaign_sheets(campaign, questionnaire, content_for(questionnaire))
-    return send_file(
-        campaign_xlsx(sheets),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"campaign-{campaign.id}.xlsx",
     )
