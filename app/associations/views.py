@@ -11,6 +11,7 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import send_file
 from flask import stream_with_context
 from flask import url_for
 from flask_babel import force_locale
@@ -29,7 +30,11 @@ from ..models import Campaign
 from ..models import utcnow
 from ..qr import qr_svg
 from ..reporting import aggregates
+from ..reporting import breakdowns
+from ..reporting.comparison import compared_campaigns
 from ..reporting.export import campaign_csv
+from ..reporting.export import campaign_sheets
+from ..reporting.export import campaign_xlsx
 from ..reporting.export import named_members
 from ..urls import external_url
 from . import bp
@@ -39,6 +44,7 @@ log = logging.getLogger(__name__)
 
 NAMED_ROWS_SHOWN = 100  # the CSV export has them all
 FLYER_TITLE = _l("How ready is your organisation for Compromiso Migrante?")
+FLYER_TYPE = _l("Or type this address:")
 FLYER_TYPE = _l("Or type this address:")
 FLYER_TEXT = _l(
     "Answer a free self-assessment about inclusion and the legal basics of employing "
@@ -114,13 +120,17 @@ def dashboard(campaign_id):
     campaign = own_campaign(campaign_id)
     questionnaire = pinned_questionnaire(campaign)
     named = named_members(campaign.id, NAMED_ROWS_SHOWN + 1)
+    release = aggregates.latest_release(campaign.id)
     return render_template(
         "associations/dashboard.html",
         campaign=campaign,
         questionnaire=questionnaire,
         content=content_for(questionnaire),
         participation=aggregates.participation(Assessment.campaign_id == campaign.id),
-        release=aggregates.latest_release(campaign.id),
+        release=release,
+        breakdown=breakdowns.in_force(release.summary) if release else None,
+        breakdowns=breakdowns,
+        compared=compared_campaigns(campaign),
         named=named[:NAMED_ROWS_SHOWN],
         more_named=len(named) > NAMED_ROWS_SHOWN,
         invitation=external_url("join.invitation", code=campaign.code),
@@ -160,6 +170,7 @@ def flyer(campaign_id):
                     "text": str(FLYER_TEXT),
                     "scan": str(scan),
                     "type": str(FLYER_TYPE),
+                    "type": str(FLYER_TYPE),
                     "closes": closes,
                     "link": link,
                     "qr": qr_svg(link),
@@ -178,9 +189,25 @@ def flyer(campaign_id):
 def export(campaign_id):
     campaign = own_campaign(campaign_id)
     questionnaire = pinned_questionnaire(campaign)
-    lines = campaign_csv(campaign, questionnaire, content_for(questionnaire))
+    sheets = campaign_sheets(campaign, questionnaire, content_for(questionnaire))
     return Response(
-        stream_with_context(lines),
+        stream_with_context(campaign_csv(sheets)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="campaign-{campaign.id}.csv"'},
+    )
+
+
+@bp.get("/campaigns/<int:campaign_id>/export.xlsx")
+@association_required
+def export_xlsx(campaign_id):
+    """The same rows as the CSV, as a workbook: Excel set up for Chile opens it in
+    columns, where it reads a comma CSV as one column."""
+    campaign = own_campaign(campaign_id)
+    questionnaire = pinned_questionnaire(campaign)
+    sheets = campaign_sheets(campaign, questionnaire, content_for(questionnaire))
+    return send_file(
+        campaign_xlsx(sheets),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"campaign-{campaign.id}.xlsx",
     )
