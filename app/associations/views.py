@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 NAMED_ROWS_SHOWN = 100  # the CSV export has them all
 FLYER_TITLE = _l("How ready is your organisation for Compromiso Migrante?")
 FLYER_TYPE = _l("Or type this address:")
-FLYER_TYPE = _l("Or type this address:")
 FLYER_TEXT = _l(
     "Answer a free self-assessment about inclusion and the legal basics of employing "
     "migrant workers, and get an action plan for your organisation."
@@ -169,7 +168,6 @@ def flyer(campaign_id):
                     "title": str(FLYER_TITLE),
                     "text": str(FLYER_TEXT),
                     "scan": str(scan),
-                    "type": str(FLYER_TYPE),
                     "type": str(FLYER_TYPE),
                     "closes": closes,
                     "link": link,
