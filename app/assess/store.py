@@ -150,10 +150,15 @@ def record_result(assessment: Assessment, result, profile: dict) -> bool:
     if updated.rowcount != 1:
         return False
     db.session.execute(sa.insert(ResultItem), result_rows(assessment.id, result, profile))
-    member = sa.func.coalesce(Assessment.member_id, Assessment.id)
+    # The organisation's other assessments: coalesce(member_id, id) == key, written so
+    # that both indexes serve it (a coalesce() would read every assessment, each submit).
+    key = assessment.member_key
+    same_member = (Assessment.member_id == key) | (
+        (Assessment.id == key) & Assessment.member_id.is_(None)
+    )
     db.session.execute(
         sa.update(Assessment)
-        .where(member == assessment.member_key, Assessment.id != assessment.id)
+        .where(same_member, Assessment.id != assessment.id)
         .values(superseded=True)
     )
     return True

@@ -317,14 +317,17 @@ def check_rows(questionnaire, content, lang, submissions, columns, campaign) -> 
             elif row.submission_id in seen:
                 row.duplicate = True  # twice in the file: the first counts
             seen.add(row.submission_id)
+            rows.append((row, formdata))
+        _mark_imported_before([row for row, _ in rows])
+        for row, formdata in rows:
+            if row.duplicate:
+                continue  # imported before: nothing of it is read again
             profile, answers, errors = validate(questionnaire, content, formdata)
             row.errors += errors
             row.values = (profile, answers)
             if campaign is not None:
                 row.member = _member(formdata, row)
-            rows.append(row)
-    _mark_imported_before(rows)
-    return Report(rows)
+    return Report([row for row, _ in rows])
 
 
 def _member(formdata: MultiDict, row: Row) -> dict:
@@ -354,7 +357,6 @@ def _mark_imported_before(rows: list[Row]) -> None:
     for row in rows:
         if row.submission_id in known:
             row.duplicate = True
-            row.errors = []  # imported before: nothing of it is read again
 
 
 def import_file(questionnaire, data: bytes, lang: str, campaign=None) -> Report:
