@@ -16,11 +16,11 @@ from sqlalchemy.orm import relationship
 
 from .extensions import db
 
-# Assessment tokens are read aloud, copied from a printed card and typed on a phone, so
-# they are written in Crockford's base32: digits and capitals without I, L, O and U.
-# 28 symbols (140 random bits) shown in 7 groups of 4: "7KQ2-M9XD-...". Typed back in
-# any case, with or without the dashes or with spaces, and with I or L for 1 and O for 0,
-# they are the same token.
+# Assessment tokens (and campaign codes) are read aloud, copied from a printed card or
+# flyer and typed on a phone, so they are written in Crockford's base32: digits and
+# capitals without I, L, O and U. 28 symbols (140 random bits) shown in 7 groups of 4:
+# "7KQ2-M9XD-...". Typed back in any case, with or without the dashes or with spaces,
+# and with I or L for 1 and O for 0, they are the same token.
 CROCKFORD_BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TOKEN_SYMBOLS = 28
 TOKEN_GROUP = 4
@@ -284,7 +284,10 @@ class Campaign(db.Model):
 
     @staticmethod
     def new_code() -> str:
-        return secrets.token_urlsafe(18)  # 144 random bits
+        """Typed from a flyer like a private link from its card: the same unmistakable
+        groups (140 random bits), stored as shown. Older codes are 24 characters of
+        URL-safe base64 (144 bits), matched exactly."""
+        return new_token()
 
     @property
     def is_open(self) -> bool:

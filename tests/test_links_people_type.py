@@ -42,7 +42,7 @@ def campaign(app, client):
 
 def qr_of(link: str) -> str:
     """segno's inline SVG of exactly `link`, as the app draws QR codes."""
-    return segno.make(link, error="m").svg_inline(scale=5, dark="#000", light="#fff")
+    return segno.make(link, error="m").svg_inline(omitsize=True, dark="#000", light="#fff")
 
 
 # --- The invitation link carries no language
@@ -107,7 +107,10 @@ def test_the_flyer_has_a_qr_code_and_the_closing_date_in_each_language(client, c
     assert "Puede responder hasta el 30 de abril de 2099." in es
     assert "Ou gen jiska 30 avril 2099 pou reponn." in ht
     assert "Estimados socios: respondan antes de fin de mes." in page
-    assert f'<p class="card-link">http://localhost/c/{code}</p>' in page
+    written = f'<span class="card-link">http://localhost/c/{code}</span>'
+    assert written in page.replace("<wbr>", "")  # the address to type, in both languages
+    assert '<span lang="es">O escriba esta dirección:</span> / ' in page
+    assert '<span lang="ht">Oswa tape adrès sa a:</span>' in page
 
 
 # --- The private link: unmistakable groups, typed back in any form
@@ -195,7 +198,7 @@ def test_the_card_shows_the_grouped_link_and_its_qr_code(client):
     token = started(client).token
     page = client.get(f"/ht/a/{token}/card").get_data(as_text=True)
     link = f"http://localhost/ht/a/{token}/"
-    shown = re.search(r'<p class="card-link">(.*?)</p>', page).group(1)
+    shown = re.search(r'<span class="card-link">(.*?)</span>', page).group(1)
     assert shown.replace("<wbr>", "") == link  # line breaks only between groups
     assert qr_of(link) in page  # the QR code is segno's encoding of exactly that link
     assert "0 ak 1" in page  # how to type it, in Creole

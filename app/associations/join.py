@@ -24,6 +24,7 @@ from ..i18n import content_for
 from ..i18n import current_language
 from ..models import Assessment
 from ..models import Campaign
+from ..models import shown_token
 from . import join_bp
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def invitation(code):
     join page in the language their browser asks for (Creole for `ht` and `fr-HT`), and
     the page's language chooser is there if the guess is wrong."""
     lang = best_language(current_app.config["LANGUAGES"])
-    response = redirect(url_for("join.join", lang=lang, code=code))
+    response = redirect(url_for("join.join", lang=lang, code=shown_token(code)))
     response.vary.add("Accept-Language")
     return response
 
@@ -51,7 +52,8 @@ def invitation(code):
 def campaign_by_code(code: str) -> Campaign:
     if len(code) > 64:
         abort(404)
-    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
+    # As typed from the flyer (any case, with or without dashes): stored as shown.
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == shown_token(code)))
     if campaign is None or not campaign.association.approved:
         abort(404)
     return campaign

@@ -137,10 +137,11 @@ def test_invitation_link_and_flyer_qr_code_are_on_base_url(make_app):
     assert re.fullmatch(rf"{re.escape(BASE)}/c/[A-Za-z0-9_-]+", link), link
     assert "evil.example" not in html
     html = client.get(f"/es/associations/campaigns/{campaign_id}/flyer").get_data(as_text=True)
-    assert f'<p class="card-link">{link}</p>' in html and "evil.example" not in html
+    written = html.replace("<wbr>", "")  # line breaks between the code's groups
+    assert f'<span class="card-link">{link}</span>' in written and "evil.example" not in html
     for lang in ("es", "ht"):  # each QR code encodes its language's link on BASE_URL
         in_lang = link.replace("/c/", f"/{lang}/c/")
-        qr = segno.make(in_lang, error="m").svg_inline(scale=5, dark="#000", light="#fff")
+        qr = segno.make(in_lang, error="m").svg_inline(omitsize=True, dark="#000", light="#fff")
         assert qr in html, lang
 
 
