@@ -283,15 +283,22 @@ class SharingForm(Form):
             raise StopValidation(_l("Choose one of the options."))
 
 
-def validate_step(questionnaire, journey, step, formdata, content, complete=True, meta=None):
+def validate_step(
+    questionnaire, journey, step, formdata, content, complete=True, meta=None, form=None
+):
     """Validate the answers posted for one step as the journey does: (form, valid values).
 
     Each field's own rules, then (unless `complete` is False: a draft) the profile's
     required fields once visibility is known, then the cross-field checks, each message
     on the fields of this step it names. The web's step pages and the import of
-    offline submissions (app/offline) both validate here."""
+    offline submissions (app/offline) both validate here. `form`: one this function
+    returned for the same questions, processed again with `formdata` (an import of
+    thousands of submissions builds each form once)."""
     questions = journey.candidates(step)
-    form = section_form(questions, content, {}, formdata=formdata, meta=meta)
+    if form is None:
+        form = section_form(questions, content, {}, formdata=formdata, meta=meta)
+    else:
+        form.process(formdata)
     form.validate()
     values = {q.id: posted_value(q, form) for q in questions if not form[q.id].errors}
     if step.id == PROFILE and complete:

@@ -32,6 +32,7 @@ from ..assess.forms import validate_step
 from ..engine import score
 from ..engine.journey import Journey
 from ..engine.model import Section
+from ..engine.scoring import visible_profile
 from ..extensions import db
 from ..i18n import content_for
 from ..i18n import content_languages
@@ -281,24 +282,33 @@ def _split_labels(text: str, choices: dict[str, str]) -> list[str] | None:
 # --- Validating, scoring, storing ---------------------------------------------------
 
 
-def validate(questionnaire, content, formdata: MultiDict) -> tuple[dict, dict, list]:
-    """(profile, answers, errors) of one submission, validated as the web's steps are:
-    the profile page, then every other question as one page (the review page's checks
-    then see every answer at once). Errors are (question id, message)."""
-    meta = {"csrf": False}
-    errors = []
-    journey = Journey(questionnaire, {}, {})
-    form, profile = validate_step(
-        questionnaire, journey, questionnaire.sections[0], formdata, content, meta=meta
-    )
-    errors += [(name, str(m)) for name, messages in form.errors.items() for m in messages]
-    profile = {k: v for k, v in profile.items() if v is not None}
-    journey = Journey(questionnaire, profile, {})
-    every_page = Section("answers", "", questionnaire.questions)
-    form, answers = validate_step(questionnaire, journey, every_page, formdata, content, meta=meta)
-    errors += [(name, str(m)) for name, messages in form.errors.items() for m in messages]
-    answers = {k: v for k, v in answers.items() if v is not None}
-    return profile, answers, list(dict.fromkeys(errors))
+class Validator:
+    """Validates submissions as the web's steps are: the profile page, then every other
+    question as one page (so the review page's checks see every answer at once). The
+    forms are built once for each set of questions a profile shows, then reused."""
+
+    def __init__(self, questionnaire, content):
+        self.questionnaire = questionnaire
+        self.content = content
+        self.forms = {}
+        self.every_page = Section("answers", "", questionnaire.questions)
+
+    def __call__(self, formdata: MultiDict) -> tuple[dict, dict, list]:
+        """(profile, answers, errors); errors are (question id, message)."""
+        q = self.questionnaire
+        profile, errors = self._step(Journey(q, {}, {}), q.sections[0], formdata)
+        answers, more = self._step(Journey(q, profile, {}), self.every_page, formdata)
+        return profile, answers, list(dict.fromkeys(errors + more))
+
+    def _step(self, journey, step, formdata):
+        key = (step.id, tuple((q.id, q.wording) for q in journey.candidates(step)))
+        form, values = validate_step(
+            self.questionnaire, journey, step, formdata, self.content,
+            meta={"csrf": False}, form=self.forms.get(key),
+        )  # fmt: skip
+        self.forms[key] = form
+        errors = [(name, str(m)) for name, messages in form.errors.items() for m in messages]
+        return {k: v for k, v in values.items() if v is not None}, errors
 
 
 def check_rows(questionnaire, content, lang, submissions, columns, campaign) -> Report:
@@ -319,10 +329,11 @@ def check_rows(questionnaire, content, lang, submissions, columns, campaign) -> 
             seen.add(row.submission_id)
             rows.append((row, formdata))
         _mark_imported_before([row for row, _ in rows])
+        validate = Validator(questionnaire, content)
         for row, formdata in rows:
             if row.duplicate:
                 continue  # imported before: nothing of it is read again
-            profile, answers, errors = validate(questionnaire, content, formdata)
+            profile, answers, errors = validate(formdata)
             row.errors += errors
             row.values = (profile, answers)
             if campaign is not None:
@@ -397,6 +408,6 @@ def store_rows(questionnaire, lang: str, rows: list[Row], campaign) -> None:
         profile, answers = row.values
         store.save_changes(assessment.id, profile | answers)
         row.result = score(questionnaire, profile, answers)
-        shown = Journey(questionnaire, profile, answers).shown_profile_values()
-        store.record_result(assessment, row.result, shown)
+        shown, _known = visible_profile(questionnaire, profile)
+        store.record_result(assessment, row.result, {k: profile[k] for k in shown if k in profile})
     store.refresh_releases(campaign_id)
