@@ -160,7 +160,20 @@ def read():
     return state(loaded.record, loaded.questionnaire, loaded.journey, saved)
 
 
-@bp.route("/assessment/sections/<section_id>", methods=["PUT"])
+@bp.route(
+    "/assessment/sections/<section_id>",
+    methods=["PUT"],
+    parameters=[
+        {
+            "in": "path",
+            "name": "section_id",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1},
+            "description": N_("A step's id: profile, then the sections of the questionnaire."),
+            "example": "profile",
+        }
+    ],
+)
 @documented(
     401,
     404,
@@ -175,7 +188,18 @@ def read():
         "later sections."
     ),
 )
-@bp.arguments(schemas.SectionAnswers)
+@bp.arguments(
+    schemas.SectionAnswers,
+    example={
+        "answers": {
+            "p_tipo_organizacion": "empresa",
+            "p_dotacion_total": 80,
+            "p_dotacion_extranjera": 12,
+            "p_sector": "comercio",
+            "p_region": "metropolitana",
+        }
+    },
+)
 @bp.response(200, schemas.AssessmentState)
 def answer(body, section_id):
     read_first()  # reading and validating need no lock; the save takes it briefly

@@ -5,6 +5,8 @@ them. Every message a client can get back is our own, translated (app/forms.py s
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields
@@ -18,6 +20,15 @@ from ..reporting.aggregates import too_few
 FEWER = f"<{SMALL_COUNT}"  # a count of one or two organisations, as the dashboard hides it
 FILL_IN = _l("Fill in this field.")
 CHOOSE = _l("Choose one of the options.")
+
+
+class UtcDateTime(fields.DateTime):
+    """A stored time, in UTC, with its zone: SQLite gives it back without one."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 def number(nullable: bool = False) -> fields.Raw:
@@ -334,7 +345,7 @@ class CampaignSummary(ma.Schema):
     version = fields.Integer(required=True)
     open = fields.Boolean(required=True)
     closes_on = fields.Date(required=True, allow_none=True)
-    created_at = fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
     participation = fields.Nested(Participation, required=True)
 
 
@@ -363,7 +374,7 @@ class Tally(ma.Schema):
 
 
 class Release(ma.Schema):
-    created_at = fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
     members = fields.Integer(required=True)
     overall = fields.Nested(Figure, required=True)
     areas = fields.List(fields.Nested(AreaFigure), required=True)
