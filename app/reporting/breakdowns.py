@@ -306,12 +306,21 @@ def value_label(questionnaire, content, field_id: str, value: str) -> str:
     return content.option(field, option) if option else value
 
 
+def value_labels(questionnaire, content, field_id: str, values) -> str:
+    """Values in words, in the questionnaire's order (sizes from small to large)."""
+    field = questionnaire.fields[field_id]
+    order = [o.value for o in field.options] if field.options else list(SIZE_BANDS)
+    ordered = sorted(values, key=lambda v: (order.index(v) if v in order else len(order), v))
+    return ", ".join(value_label(questionnaire, content, field_id, v) for v in ordered)
+
+
 def group_label(questionnaire, content, field_id: str, group: dict) -> str:
     """A group's name: its value in words, or "Other" with the values it holds."""
     if group["group"] != OTHER:
         return value_label(questionnaire, content, field_id, group["group"])
-    values = [value_label(questionnaire, content, field_id, v) for v in group["values"]]
-    return _("Other: %(values)s", values=", ".join(values))
+    return _(
+        "Other: %(values)s", values=value_labels(questionnaire, content, field_id, group["values"])
+    )
 
 
 def campaign_breakdowns(campaign_id: int, now: datetime) -> dict:
