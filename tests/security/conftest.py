@@ -32,6 +32,9 @@ class World:
             "campaign_id": self.campaign_id,
             "code": self.code,
             "association_id": 1,
+            "key_id": 1,
+            "questionnaire_id": "mini",
+            "version": 1,
             "filename": "style.css",
         }
         path = rule.rule
