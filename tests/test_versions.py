@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 from app.engine import QuestionnaireError
 from app.engine import load_text
+from app.engine import score
+from app.engine.comparison import comparable_result
 from app.engine.journey import carry_over
 from app.engine.registry import load_directory
 from app.engine.registry import validate
@@ -101,6 +103,31 @@ def test_a_multiple_keeps_the_options_that_still_exist(example):
     kept = carry_over(example, {"apoyos": ["idioma", "gone"], "capacitacion": "maybe"})
     assert kept == {"apoyos": frozenset({"idioma"})}
     assert carry_over(example, {"apoyos": ["gone"]}) == {}
+
+
+def test_results_compare_only_what_both_versions_measure_alike(example):
+    newer = load_text(version_2(), "v2.yaml")
+    answers = {"contrato_escrito": "si", "responsable": "2", "capacitacion": "yes"}
+    earlier = score(example, {"tipo": "empresa", "dotacion": 12}, answers)
+    seen = comparable_result(earlier, newer)
+    # `responsable` became `encargado` with renamed options and the same points: the
+    # area still measures the same; `entorno` gained a question, so it does not.
+    assert set(seen.dimensions) == {"gestion"}
+    assert seen.overall is None
+    assert set(seen.commitments) == {"C2"}  # C1 now also tags the new question
+    same = comparable_result(earlier, example)
+    assert set(same.dimensions) == {d.id for d in example.dimensions if not d.legal}
+    assert same.overall == earlier.overall and set(same.commitments) == {"C1", "C2"}
+
+
+def test_v2_results_compare_with_v1_only_in_the_unchanged_area():
+    registry = load_directory(ROOT / "questionnaires")
+    v1, v2 = registry.get("compromiso-migrante", 1), registry.get("compromiso-migrante", 2)
+    best = {q.id: q.best_answer() for q in v1.questions}
+    profile = {"p_tipo_organizacion": "empresa", "p_dotacion_total": 80}
+    seen = comparable_result(score(v1, profile, best), v2)
+    assert set(seen.dimensions) == {"composicion_interna"}  # the pay-gap options were mapped
+    assert seen.overall is None and seen.commitments == {}
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from .. import pinned_questionnaire
 from .. import questionnaires
 from ..cache import locked_results
 from ..engine import score
+from ..engine.comparison import comparable_result
 from ..engine.journey import Journey
 from ..engine.model import Questionnaire
 from ..extensions import db
@@ -60,7 +61,8 @@ class LoadedAssessment:
 
     def previous_result(self):
         """The result of the assessment this one re-assesses, if it was submitted and
-        its questionnaire version is still loaded; None otherwise."""
+        its questionnaire version is still loaded; None otherwise. Only what both
+        versions measure the same way is kept (areas, commitments, the overall score)."""
         if self.record.previous_id is None:
             return None
         previous = db.session.get(Assessment, self.record.previous_id)
@@ -69,7 +71,9 @@ class LoadedAssessment:
         questionnaire = questionnaires().get(
             previous.questionnaire_id, previous.questionnaire_version
         )
-        return locked_result(previous, questionnaire)[1] if questionnaire else None
+        if questionnaire is None:
+            return None
+        return comparable_result(locked_result(previous, questionnaire)[1], self.questionnaire)
 
 
 class AssessmentGone(NotFound):
