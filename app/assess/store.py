@@ -139,28 +139,46 @@ def submit(assessment: Assessment, result, profile: dict) -> bool:
     return True
 
 
+# Built once, on the tables (Core): an import submits thousands in a row.
+_ASSESSMENTS = Assessment.__table__
+_SUBMIT = (
+    sa.update(_ASSESSMENTS)
+    .where(_ASSESSMENTS.c.id == sa.bindparam("assessment"), _ASSESSMENTS.c.submitted_at.is_(None))
+    .values(
+        submitted_at=sa.bindparam("now"),
+        overall=sa.bindparam("score"),
+        level=sa.bindparam("level_id"),
+    )
+)
+# The organisation's other assessments: coalesce(member_id, id) == key, written so that
+# both indexes serve it (a coalesce() would read every assessment, each submit).
+_SUPERSEDE = (
+    sa.update(_ASSESSMENTS)
+    .where(
+        (_ASSESSMENTS.c.member_id == sa.bindparam("key"))
+        | ((_ASSESSMENTS.c.id == sa.bindparam("key")) & _ASSESSMENTS.c.member_id.is_(None)),
+        _ASSESSMENTS.c.id != sa.bindparam("assessment"),
+    )
+    .values(superseded=True)
+)
+
+
 def record_result(assessment: Assessment, result, profile: dict) -> bool:
     """`submit` without renewing the releases: an import of many submissions renews
     them once, after the last (`refresh_releases`)."""
     updated = db.session.execute(
-        sa.update(Assessment)
-        .where(Assessment.id == assessment.id, Assessment.submitted_at.is_(None))
-        .values(submitted_at=utcnow(), overall=result.overall, level=result.level.id)
+        _SUBMIT,
+        {
+            "assessment": assessment.id,
+            "now": utcnow(),
+            "score": result.overall,
+            "level_id": result.level.id,
+        },
     )
     if updated.rowcount != 1:
         return False
-    db.session.execute(sa.insert(ResultItem), result_rows(assessment.id, result, profile))
-    # The organisation's other assessments: coalesce(member_id, id) == key, written so
-    # that both indexes serve it (a coalesce() would read every assessment, each submit).
-    key = assessment.member_key
-    same_member = (Assessment.member_id == key) | (
-        (Assessment.id == key) & Assessment.member_id.is_(None)
-    )
-    db.session.execute(
-        sa.update(Assessment)
-        .where(same_member, Assessment.id != assessment.id)
-        .values(superseded=True)
-    )
+    db.session.execute(sa.insert(ResultItem.__table__), result_rows(assessment.id, result, profile))
+    db.session.execute(_SUPERSEDE, {"key": assessment.member_key, "assessment": assessment.id})
     return True
 
 

@@ -409,5 +409,6 @@ def store_rows(questionnaire, lang: str, rows: list[Row], campaign) -> None:
         store.save_changes(assessment.id, profile | answers)
         row.result = score(questionnaire, profile, answers)
         shown, _known = visible_profile(questionnaire, profile)
-        store.record_result(assessment, row.result, {k: profile[k] for k in shown if k in profile})
+        shown_values = {k: profile[k] for k in shown if k in profile}
+        store.record_result(assessment, row.result, shown_values)
     store.refresh_releases(campaign_id)
