@@ -106,9 +106,10 @@ FIXED = {
     # lose a save to an expired token (docs/SECURITY.md 2.5).
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 256 * 1024,
-    # An association's upload of offline submissions (app/associations/imports.py):
-    # about 5,000 submissions of the shipped questionnaire, exported with labels.
-    "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
+    # An association's upload of offline submissions (app/associations/imports.py): a
+    # workshop's, up to about 2,000 submissions of the shipped questionnaire, imported
+    # well within a worker's request timeout; larger files go through the command.
+    "IMPORT_MAX_BYTES": 2 * 1024 * 1024,
     # Every validator carries our own translated message; WTForms' catalogs (which
     # have no Haitian Creole) would only be loaded again on every request.
     "WTF_I18N_ENABLED": False,
