@@ -261,7 +261,7 @@ def test_member_results_show_rounded_medians_of_five_other_members(app, client, 
     member.get(member.url)
     assert "Mediana de las socias de su gremio" in member.page
     overall = re.search(r'<tr class="total">.*?</tr>', member.page, re.S).group(0)
-    medians = [int(m) for m in re.findall(r"<td>(\d+)\s*%</td>", overall)][1:2]
+    medians = [int(m) for m in re.findall(r"<td[^>]*>(\d+)\s*%</td>", overall)][1:2]
     assert medians and all(m % 5 == 0 for m in medians), overall
 
 
@@ -336,9 +336,10 @@ def test_national_overview_respects_the_threshold(app, client, gremio):
     page = staff.get("/es/admin/").get_data(as_text=True)
     region = '<tr><th scope="row">Región Metropolitana de Santiago</th>'
     assert region not in page  # no release before five organisations
-    assert '<tr><th scope="row">mini</th><td>1</td><td>4</td><td>4</td></tr>' in page
+    cell = "<td[^>]*>{}</td>"  # the cells of a stacked table carry their column's label
+    assert re.search('<tr><th scope="row">mini</th>' + cell.format(1) + cell.format(4) * 2, page)
     assert "100%" not in page
     add_members(app, gremio, 1)
     page = staff.get("/es/admin/").get_data(as_text=True)
-    assert f"{region}<td>5</td><td>100%</td></tr>" in page
+    assert re.search(region + cell.format(5) + cell.format("100%") + "</tr>", page)
     assert "Puntaje general promedio: 100%." in page

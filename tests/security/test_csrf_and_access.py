@@ -15,7 +15,7 @@ PUBLIC_ENDPOINTS = {
     "join.join", "accounts.login", "accounts.logout", "accounts.register",
     "accounts.request_reset", "accounts.reset_password", "accounts.confirm_email",
     "api.list_questionnaires", "api.questionnaire_version", "api-docs.openapi_json",
-    "api_pages.page",
+    "api_pages.page", "pages.favicon",
 }  # fmt: skip
 # The JSON API reads no cookie, so it has no CSRF to refuse and no login page to send
 # to: a call without its key or token is a 401 (docs/SECURITY.md T28, tests/test_api.py).
