@@ -187,10 +187,6 @@ def init_app(app: flask.Flask) -> None:
     app.after_request(allow_origins)
 
 
-def is_api_path(path: str) -> bool:
-    return path == PREFIX or path.startswith(PREFIX + "/")
-
-
 from . import assessments  # noqa: E402,F401  (registers the routes)
 from . import campaigns  # noqa: E402,F401
 from . import docs  # noqa: E402,F401

@@ -39,8 +39,8 @@ RETRY_AFTER_OUTAGE = 30  # seconds, as the web pages say
 
 def fail(code: int, message=None, errors: dict | None = None):
     """Stop the request with an API error; `errors` maps a field or question to messages."""
-    data = {"message": message} if message is not None else {}
-    abort(code, **data, **({"errors": errors} if errors else {}))
+    data = {"message": message, "errors": errors}
+    abort(code, **{key: value for key, value in data.items() if value})
 
 
 def _flatten(messages: dict, prefix: str = "") -> dict[str, list[str]]:
