@@ -65,7 +65,7 @@ def test_validate_reports_every_error_and_exits_1(cli, tmp_path):
     lines = result.output.strip().splitlines()
     expected = "responsable.type: unknown type 'slider'; use one of single, multiple, scale, yesno"
     assert any(expected in line for line in lines)  # noqa: E501
-    assert any(":127: capacitacion.points.no: missing required field" in line for line in lines)
+    assert any(":129: capacitacion.points.no: missing required field" in line for line in lines)
     assert all(line.startswith(f"{broken}:") for line in lines)
 
 
