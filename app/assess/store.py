@@ -50,12 +50,18 @@ def _encode(value):
     return sorted(value) if isinstance(value, frozenset | set) else value
 
 
+# Built once, run on the session's connection (Core): answers are only ever written
+# by Core statements (save_changes), so there is nothing for the ORM to flush first.
+_ANSWERS = Answer.__table__
+_VALUES_OF = sa.select(_ANSWERS.c.question_id, _ANSWERS.c.value).where(
+    _ANSWERS.c.assessment_id == sa.bindparam("assessment_id")
+)
+
+
 def load_values(assessment: Assessment, questionnaire) -> tuple[dict, dict]:
     """(profile, answers) as engine values; rows the questionnaire no longer accepts are skipped."""
     profile, answers = {}, {}
-    rows = db.session.execute(
-        sa.select(Answer.question_id, Answer.value).where(Answer.assessment_id == assessment.id)
-    )
+    rows = db.session.connection().execute(_VALUES_OF, {"assessment_id": assessment.id})
     for question_id, value in rows:
         question = questionnaire.fields.get(question_id)
         if question is None:
