@@ -173,6 +173,7 @@ class Columns:
         self.labels: dict[str, str] = {}  # label in any language -> survey name
         self.choices: dict[str, dict[str, str]] = {}  # survey name -> {value or label: value}
         self.multiple: set[str] = set()
+        self.numbers: set[str] = set()
         for row in sheets.survey:
             name = row["name"]
             if row["type"] in ("begin_group", "end_group"):
@@ -183,6 +184,8 @@ class Columns:
                     self.labels.setdefault(text, name)
             if row["type"].startswith("select_multiple"):
                 self.multiple.add(name)
+            if row["type"] == "integer":
+                self.numbers.add(name)
         for row in sheets.choices:
             choices = self.choices.setdefault(row["list_name"], {})
             choices[row["name"]] = row["name"]
@@ -243,9 +246,11 @@ class Columns:
         return MultiDict([(key, value) for key, values in posted.items() for value in values])
 
     def _values(self, name: str, text: str) -> list[str]:
+        if name in self.numbers:
+            return [re.sub(r"^(-?\d+)\.0+$", r"\1", text)]  # 12.0 from a spreadsheet
         choices = self.choices.get(name)
         if choices is None:
-            return [re.sub(r"^(-?\d+)\.0+$", r"\1", text)]  # 12.0 from a spreadsheet
+            return [text]
         if name not in self.multiple:
             return [choices.get(text, text)]
         words = text.split()
