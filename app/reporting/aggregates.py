@@ -108,29 +108,49 @@ class Summary:
         return cls(**data)
 
 
-def median(ids, kind: str, key: str, count: int) -> float | None:
-    """The median by ORDER BY / OFFSET, which SQLite and PostgreSQL both run."""
-    if not count:
-        return None
-    middle = (
-        sa.select(ResultItem.value)
-        .where(
-            ResultItem.kind == kind,
-            ResultItem.key == key,
-            ResultItem.assessment_id.in_(ids),
-            ResultItem.value.is_not(None),
-        )
-        .order_by(ResultItem.value)
-        .offset((count - 1) // 2)
-        .limit(2 - count % 2)
+def in_one_group(*conditions):
+    """The counted results matching `conditions` as (assessment_id, grp), all in one
+    group: what `medians` reads for a release's own figures."""
+    return (
+        sa.select(Assessment.id.label("assessment_id"), sa.literal("").label("grp"))
+        .where(*counted(*conditions))
+        .subquery()
     )
-    values = list(db.session.scalars(middle))
-    return sum(values) / len(values)
+
+
+def medians(groups) -> dict:
+    """{(group, kind, key): median} of the overall and area scores of the results in
+    `groups` (a subquery of assessment_id, grp), in one query: window functions rank
+    each group's values, and only the middle one or two rows come back."""
+    partition = (groups.c.grp, ResultItem.kind, ResultItem.key)
+    ranked = (
+        sa.select(
+            groups.c.grp,
+            ResultItem.kind,
+            ResultItem.key,
+            ResultItem.value,
+            sa.func.row_number()
+            .over(partition_by=partition, order_by=ResultItem.value)
+            .label("position"),
+            sa.func.count().over(partition_by=partition).label("size"),
+        )
+        .select_from(groups)  # each result's items through their index, not a scan
+        .join(ResultItem, ResultItem.assessment_id == groups.c.assessment_id)
+        .where(ResultItem.kind.in_(("overall", "dimension")), ResultItem.value.is_not(None))
+        .subquery()
+    )
+    middle = sa.select(ranked.c.grp, ranked.c.kind, ranked.c.key, ranked.c.value).where(
+        ranked.c.position.in_(((ranked.c.size + 1) // 2, (ranked.c.size + 2) // 2))
+    )
+    values = {}
+    for group, kind, key, value in db.session.execute(middle):
+        values.setdefault((group, kind, key), []).append(value)
+    return {where: sum(found) / len(found) for where, found in values.items()}
 
 
 def summarize(members: int, conditions, breakdown_fields=()) -> Summary:
     """The figures over the counted results matching `conditions`: one GROUP BY over
-    every figure, then one ORDER BY/OFFSET query per median."""
+    every figure, and one query for the medians."""
     summary = Summary(members=members)
     ids = counted_ids(*conditions)
     figures = (
@@ -145,12 +165,13 @@ def summarize(members: int, conditions, breakdown_fields=()) -> Summary:
         .group_by(ResultItem.kind, ResultItem.key, ResultItem.status)
     )
     tallies = {"level": {}, "knockout": {}, "action": {}}
+    middle = medians(in_one_group(*conditions))
     for kind, key, status, count, mean in db.session.execute(figures):
         if kind == "overall":
             summary.overall_mean = float(mean) if mean is not None else None
-            summary.overall_median = median(ids, "overall", "", count)
+            summary.overall_median = middle.get(("", "overall", ""))
         elif kind == "dimension":
-            summary.dimensions[key] = [float(mean), median(ids, "dimension", key, count)]
+            summary.dimensions[key] = [float(mean), middle.get(("", "dimension", key))]
         elif kind == "commitment":
             summary.commitments.setdefault(key, {})[status] = count
         elif kind in tallies:

@@ -105,25 +105,25 @@ def _complete_other(groups: dict, counts: Counter) -> None:
 
 def _disclosing(plan: list, members: dict, counts: list, earlier: list[Earlier]):
     """Rule 3: (field index, values) of a group to merge if what the plan would publish
-    gives away a small set: the smallest group whose merging stops that, else the
-    smallest group of a member in the set (another merge will follow)."""
-    given_away = _Publication(plan, members, earlier).given_away()
+    gives away a small set: the smallest group whose merging into "Other" stops that,
+    else the smallest group of a member in the set (another merge will follow)."""
+    publication = _Publication(plan, members, earlier)
+    given_away = publication.given_away()
     if given_away is None:
         return None
     shown = {(index, group) for index, groups in enumerate(plan) for group in groups.values()}
-    for index, group in _by_size(plan, counts, shown):
-        values = [value for value, g in plan[index].items() if g == group]
-        trial = [dict(groups) for groups in plan]
-        trial[index].update(dict.fromkeys(values, OTHER))
-        if not _Publication(trial, members, earlier).gives_away(given_away):
-            return index, values
     involved = {
         (index, plan[index][values[index]])
         for result_id, values in members.values()
         if result_id in given_away
         for index in range(len(FIELDS))
     }
-    for index, group in _by_size(plan, counts, involved) + _by_size(plan, counts, shown):
+    chosen = next(
+        (pair for pair in _by_size(plan, counts, shown) if publication.merging_stops(*pair)),
+        None,
+    )
+    fallback = _by_size(plan, counts, involved) + _by_size(plan, counts, shown)
+    for index, group in [chosen] if chosen else fallback:
         return index, [value for value, g in plan[index].items() if g == group]
     return None
 
@@ -139,7 +139,12 @@ def _by_size(plan: list, counts: list, groups: set) -> list:
 class _Publication:
     """What a plan would publish together with the earlier breakdowns. The unknowns are
     member results; results that every published group treats alike form one cell, and
-    each group of each breakdown publishes the sum over its cells (a 0/1 row)."""
+    each group of each breakdown publishes the sum over its cells: a 0/1 row.
+
+    A set's sum can be worked out exactly when its indicator lies in the span of the
+    rows: when it is orthogonal to their null space. One random null-space vector
+    (mod a large prime) stands for the whole space; a set that looks orthogonal to it
+    by chance (about 1 in 2^61) only merges one group too many."""
 
     def __init__(self, plan: list, members: dict, earlier: list[Earlier]):
         layers = [(e.plan, e.members) for e in earlier] + [(plan, members)]
@@ -154,109 +159,127 @@ class _Publication:
         }
         self.sizes = Counter(self.cell_of.values())
         self.cells = list(self.sizes)
-        rows = [
-            [
-                1 if cell[layer] is not None and cell[layer][index] == group else 0
-                for cell in self.cells
-            ]
+        last = len(layers) - 1
+        self.labels = [  # (layer, field index, group) of each row
+            (layer, index, group)
             for layer, (p, _counted) in enumerate(layers)
             for index, groups in enumerate(p)
-            for group in set(groups.values())
+            for group in sorted(set(groups.values()))
         ]
-        self.keys = dict(zip(self.cells, _null_space_keys(rows, len(self.cells)), strict=True))
+        self.row_of = {
+            (index, group): r
+            for r, (layer, index, group) in enumerate(self.labels)
+            if layer == last
+        }
+        rows = [
+            [int(cell[layer] is not None and cell[layer][index] == group) for cell in self.cells]
+            for layer, index, group in self.labels
+        ]
+        self.echelon = _Echelon(rows, len(self.cells))
+        self.disclosed = None  # the cells of the set given_away found
 
     def given_away(self) -> set | None:
         """The result ids of a set of one to four results whose sum is published, if any."""
         weights = [self.sizes[cell] for cell in self.cells]
-        found = small_set_disclosed(weights, [self.keys[cell] for cell in self.cells])
-        if found is None:
+        self.disclosed = small_set_disclosed(weights, self.echelon.null_key())
+        if self.disclosed is None:
             return None
-        cells = {self.cells[index] for index in found}
+        cells = {self.cells[index] for index in self.disclosed}
         return {result_id for result_id, cell in self.cell_of.items() if cell in cells}
 
-    def gives_away(self, result_ids: set) -> bool:
-        """Whether the sum over exactly these results is published."""
-        cells = {self.cell_of[result_id] for result_id in result_ids}
-        if sum(self.sizes[cell] for cell in cells) != len(result_ids):
-            return False  # a cell also holds other results: no published sum splits it
-        total = [sum(parts) % PRIME for parts in zip(*(self.keys[c] for c in cells), strict=True)]
-        return not any(total)
+    def merging_stops(self, index: int, group: str) -> bool:
+        """Whether merging this plan's `group` of field `index` into its "Other" would
+        leave the set found by given_away unpublished. Merging replaces the two rows by
+        their sum: the set stays published if some combination of the rows giving it
+        weighs both rows alike."""
+        other = self.row_of.get((index, OTHER))
+        if other is None:
+            return False  # "Other" would be the group alone: the same row
+        mine = self.row_of[(index, group)]
+        weights = self.echelon.combination(self.disclosed)
+        if weights[mine] == weights[other]:
+            return False
+        return not any(w[mine] != w[other] for w in self.echelon.dependencies)
 
 
-def small_set_disclosed(weights: list[int], keys: list[tuple]) -> list[int] | None:
-    """Cells (indices) holding one to four results in all whose sum is published, if
-    there is such a set; `keys`: each cell's entries in random null-space vectors.
+class _Echelon:
+    """Rows (0/1 over `width` columns) reduced mod PRIME, keeping track of how each
+    reduced row combines the original ones, and of the combinations that vanish."""
 
-    A set's sum can be worked out exactly when its indicator lies in the span of the
-    published rows, that is, when it is orthogonal to every vector of their null space.
-    Two random null-space vectors (mod a large prime) stand for the whole space: a set
-    that looks orthogonal by chance (about 1 in 2^122) only merges one group too many.
-    Sets of up to four cells are searched through sums of pairs."""
-    small = [c for c, w in enumerate(weights) if w < aggregates.MIN_GROUP_SIZE]
-    zero = tuple(0 for _ in keys[0]) if keys else ()
+    def __init__(self, rows: list[list[int]], width: int):
+        count = len(rows)
+        matrix = [row + [int(i == r) for i in range(count)] for r, row in enumerate(rows)]
+        self.width = width
+        self.pivots = []
+        for column in range(width):
+            top = len(self.pivots)
+            found = next((r for r in range(top, count) if matrix[r][column]), None)
+            if found is None:
+                continue
+            matrix[top], matrix[found] = matrix[found], matrix[top]
+            inverse = pow(matrix[top][column], PRIME - 2, PRIME)
+            matrix[top] = [x * inverse % PRIME for x in matrix[top]]
+            # Rows stay sparse: subtract the pivot row only where it is not zero.
+            nonzero = [(i, x) for i, x in enumerate(matrix[top]) if x]
+            for r, row in enumerate(matrix):
+                if r != top and row[column]:
+                    factor = row[column]
+                    for i, x in nonzero:
+                        row[i] = (row[i] - factor * x) % PRIME
+            self.pivots.append(column)
+        self.reduced = [row[:width] for row in matrix[: len(self.pivots)]]
+        self.tracks = [row[width:] for row in matrix[: len(self.pivots)]]
+        self.dependencies = [row[width:] for row in matrix[len(self.pivots) :]]
 
-    def plus(a, b):
-        return tuple((x + y) % PRIME for x, y in zip(a, b, strict=True))
+    def null_key(self) -> list[int]:
+        """Each column's entry in one random vector of the rows' null space."""
+        pivotal = set(self.pivots)
+        rng = random.Random(0)  # noqa: S311 (reproducible releases; not a secret)
+        vector = [0 if c in pivotal else rng.randrange(1, PRIME) for c in range(self.width)]
+        for row, column in zip(self.reduced, self.pivots, strict=True):
+            vector[column] = -sum(x * y for x, y in zip(row, vector, strict=True)) % PRIME
+        return vector
 
-    def minus(a):
-        return tuple(-x % PRIME for x in a)
+    def combination(self, columns: list[int]) -> list[int]:
+        """How the original rows combine into the indicator of `columns`, which must lie
+        in their span: each reduced row weighs as the indicator at its pivot."""
+        chosen = set(columns)
+        weights = [0] * len(self.tracks[0]) if self.tracks else []
+        for track, column in zip(self.tracks, self.pivots, strict=True):
+            if column in chosen:
+                weights = [(w + t) % PRIME for w, t in zip(weights, track, strict=True)]
+        return weights
 
-    def light(cells) -> bool:
-        return sum(weights[c] for c in cells) < aggregates.MIN_GROUP_SIZE
 
+def small_set_disclosed(weights: list[int], keys: list[int]) -> list[int] | None:
+    """Cells (indices) holding one to four results in all whose keys sum to 0 mod PRIME
+    (`keys`: each cell's entry in a null-space vector): a set whose sum is published.
+    One or two cells are looked up by key; three (at most 2 + 1 + 1 results) or four
+    (one each) through the sums of pairs of cells of one or two results."""
+    alone = defaultdict(list)
+    for c, weight in enumerate(weights):
+        if weight < aggregates.MIN_GROUP_SIZE:
+            if keys[c] == 0:
+                return [c]
+            alone[keys[c]].append(c)
+    for c in (c for cells in alone.values() for c in cells):
+        for d in alone.get(-keys[c] % PRIME, ()):
+            if d != c and weights[c] + weights[d] < aggregates.MIN_GROUP_SIZE:
+                return [c, d]
     pairs = defaultdict(list)
-    for c in small:
-        if keys[c] == zero:
-            return [c]
-    for a, b in combinations(small, 2):
-        if light((a, b)):
-            total = plus(keys[a], keys[b])
-            if total == zero:
-                return [a, b]
-            pairs[total].append((a, b))
-    for c in small:
-        for a, b in pairs.get(minus(keys[c]), ()):
-            if c not in (a, b) and light((a, b, c)):
-                return [a, b, c]
+    for a, b in combinations([c for c, weight in enumerate(weights) if weight <= 2], 2):
+        if weights[a] + weights[b] <= 3:
+            pairs[(keys[a] + keys[b]) % PRIME].append((a, b, weights[a] + weights[b]))
     for total, found in pairs.items():
-        for first in found:
-            for second in pairs.get(minus(total), ()):
-                if not set(first) & set(second) and light(first + second):
-                    return [*first, *second]
+        opposite = -total % PRIME
+        for a, b, weight in found:
+            for c in alone.get(opposite, ()):
+                if c not in (a, b) and weight + weights[c] < aggregates.MIN_GROUP_SIZE:
+                    return [a, b, c]
+            for c, d, other in pairs.get(opposite, ()) if weight == 2 else ():
+                if other == 2 and len({a, b, c, d}) == 4:
+                    return [a, b, c, d]
     return None
-
-
-def _null_space_keys(rows: list[list[int]], width: int, vectors: int = 2) -> list[tuple]:
-    """For each column, its entries in `vectors` random vectors of the rows' null space."""
-    matrix = [[x % PRIME for x in row] for row in rows]
-    pivots = []
-    for column in range(width):
-        found = next((r for r in range(len(pivots), len(matrix)) if matrix[r][column]), None)
-        if found is None:
-            continue
-        top = len(pivots)
-        matrix[top], matrix[found] = matrix[found], matrix[top]
-        inverse = pow(matrix[top][column], PRIME - 2, PRIME)
-        matrix[top] = [x * inverse % PRIME for x in matrix[top]]
-        for r, row in enumerate(matrix):
-            if r != top and row[column]:
-                factor = row[column]
-                matrix[r] = [
-                    (x - factor * y) % PRIME for x, y in zip(row, matrix[top], strict=True)
-                ]
-        pivots.append(column)
-    pivotal = set(pivots)
-    free = [c for c in range(width) if c not in pivotal]
-    rng = random.Random(0)  # noqa: S311 (reproducible releases; not a secret)
-    columns = []
-    for _vector in range(vectors):
-        vector = [0] * width
-        for c in free:
-            vector[c] = rng.randrange(1, PRIME)
-        for r, column in enumerate(pivots):
-            vector[column] = -sum(matrix[r][c] * vector[c] for c in free) % PRIME
-        columns.append(vector)
-    return [tuple(vector[c] for vector in columns) for c in range(width)]
 
 
 # --- From the database ----------------------------------------------------------------
@@ -428,35 +451,72 @@ def _complete_figures(scope, members: int) -> set:
     return {key for key, n in db.session.execute(counts.group_by(ResultItem.key)) if n == members}
 
 
-def _in_group(field: str, values: list) -> sa.ColumnElement:
+def _grouped(field: str, groups: dict, scope):
+    """The counted results as a subquery of (assessment_id, grp): each result in its
+    group of `field`. Membership is read through uncorrelated IN subqueries, which the
+    database runs once each (a join on the profile rows made SQLite scan them all for
+    every result)."""
     answered = sa.select(ResultItem.assessment_id).where(
         ResultItem.kind == "profile", ResultItem.key == field
     )
-    stated = [v for v in values if v != NOT_STATED]
-    parts = [Assessment.id.in_(answered.where(ResultItem.status.in_(stated)))] if stated else []
-    if NOT_STATED in values:
-        parts.append(Assessment.id.not_in(answered))
-    return sa.or_(*parts)
+
+    def member_of(values: list) -> sa.ColumnElement:
+        stated = [v for v in values if v != NOT_STATED]
+        parts = [Assessment.id.in_(answered.where(ResultItem.status.in_(stated)))] if stated else []
+        if NOT_STATED in values:
+            parts.append(Assessment.id.not_in(answered))
+        return sa.or_(*parts)
+
+    named = sorted({group for group in groups.values() if group != OTHER})
+    whens = [(member_of([v for v, g in groups.items() if g == group]), group) for group in named]
+    group = sa.case(*whens, else_=OTHER) if whens else sa.literal(OTHER)
+    return (
+        sa.select(Assessment.id.label("assessment_id"), group.label("grp"))
+        .where(*aggregates.counted(scope))
+        .subquery()
+    )
 
 
 def _figures(field: str, groups: dict, counts: Counter, scope, complete: set) -> list[dict]:
-    by_group = defaultdict(list)
-    for value, group in groups.items():
-        by_group[group].append(value)
-    rows = []
-    for group, values in by_group.items():
-        members = sum(counts[v] for v in values)
-        summary = aggregates.summarize(members, (scope, _in_group(field, values)))
-        overall = [summary.overall_mean, summary.overall_median]
-        rows.append(
-            {
-                "group": group,
-                "values": sorted(values),
-                "small": sorted(v for v in values if counts[v] < aggregates.MIN_GROUP_SIZE),
-                "members": members,
-                "overall": overall if "" in complete else None,
-                "dimensions": {d: s for d, s in summary.dimensions.items() if d in complete},
-                "levels": summary.levels,
-            }
+    """Each group's members, overall and area figures ([average, median]) and members
+    by level: one GROUP BY and one query for the medians."""
+    rows = {}
+    for group in set(groups.values()):
+        values = sorted(value for value, g in groups.items() if g == group)
+        rows[group] = {
+            "group": group,
+            "values": values,
+            "small": [v for v in values if counts[v] < aggregates.MIN_GROUP_SIZE],
+            "members": sum(counts[v] for v in values),
+            "overall": None,
+            "dimensions": {},
+            "levels": {},
+        }
+    grouped = _grouped(field, groups, scope)
+    middle = aggregates.medians(grouped)
+    figures = (
+        sa.select(
+            grouped.c.grp,
+            ResultItem.kind,
+            ResultItem.key,
+            sa.func.count(),
+            sa.func.avg(ResultItem.value),
         )
-    return sorted(rows, key=lambda row: (row["group"] == OTHER, -row["members"], row["group"]))
+        .select_from(grouped)
+        .join(ResultItem, ResultItem.assessment_id == grouped.c.assessment_id)
+        .where(ResultItem.kind.in_(("overall", "dimension", "level")))
+        .group_by(grouped.c.grp, ResultItem.kind, ResultItem.key)
+    )
+    for group, kind, key, count, mean in db.session.execute(figures):
+        row = rows[group]
+        if kind == "level":
+            row["levels"][key] = count
+        elif key in complete:
+            stats = [float(mean), middle.get((group, kind, key))]
+            if kind == "overall":
+                row["overall"] = stats
+            else:
+                row["dimensions"][key] = stats
+    return sorted(
+        rows.values(), key=lambda row: (row["group"] == OTHER, -row["members"], row["group"])
+    )
