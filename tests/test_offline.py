@@ -379,7 +379,7 @@ def test_dashboard_upload_imports_and_answers_with_the_links(app, tmp_path):
     assert 'enctype="multipart/form-data"' in page and 'name="csrf_token"' in page
     path = mini_export(app, tmp_path, [with_answers(app, member(f"Org {i}")) for i in range(2)])
     refused = upload(client, campaign_id, path, token=False)
-    assert refused.status_code in (400, 422) and assessments(app) == []
+    assert refused.status_code == 400 and assessments(app) == []
     response = upload(client, campaign_id, path, output="links")
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.mimetype == "text/csv"

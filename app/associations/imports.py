@@ -22,7 +22,6 @@ from wtforms.validators import StopValidation
 
 from .. import pinned_questionnaire
 from ..accounts.access import association_required
-from ..extensions import csrf
 from ..extensions import db
 from ..forms import Form
 from ..i18n import content_for
@@ -63,10 +62,7 @@ def import_helpers():
     return {"blank_import_form": lambda: ImportForm(formdata=None)}
 
 
-# The upload carries its own CSRF token, checked by the form: the global check would read
-# the body before the view raises the size limit (app/uploads.py).
 @bp.route("/campaigns/<int:campaign_id>/import", methods=["GET", "POST"])
-@csrf.exempt
 @upload_limit("IMPORT_MAX_BYTES")
 @association_required
 def import_submissions(campaign_id):
