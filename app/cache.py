@@ -64,7 +64,7 @@ RESULT_REPORTS = Declaration(
 )
 RESULT_PDFS = Declaration(
     "results PDFs",
-    32,  # ~30 KB each (7 pages of the shipped questionnaire)
+    32,  # ~50-80 KB each (7-11 tagged pages of the shipped questionnaire)
     key="the key of the results report (RESULT_REPORTS), which holds the language",
     why="the PDF is rendered from that report and the page title (questionnaire and "
     "language); the token is not in it; rendering takes seconds of CPU (bench/pdf.py)",
