@@ -12,7 +12,7 @@ PUBLIC_ENDPOINTS = {
     "static", "pages.root", "pages.landing", "pages.healthz", "pages.privacy", "pages.paper",
     "assess.new", "assess.resume", "assess.section", "assess.review", "assess.results",
     "assess.results_pdf", "assess.reassess", "assess.card", "assess.delete", "assess.sharing",
-    "join.join", "accounts.login", "accounts.logout", "accounts.register",
+    "join.join", "join.invitation", "accounts.login", "accounts.logout", "accounts.register",
     "accounts.request_reset", "accounts.reset_password", "accounts.confirm_email",
     "api.list_questionnaires", "api.questionnaire_version", "api-docs.openapi_json",
     "api_pages.page", "pages.favicon",
