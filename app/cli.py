@@ -192,6 +192,25 @@ def publish_command(path):
 assessments_cli = AppGroup("assessments", help="Import assessments answered offline.")
 
 
+def _open_campaign(code: str, questionnaire_id: str, version: int | None):
+    """The open campaign of an invitation code, running this questionnaire (version)."""
+    import sqlalchemy as sa
+
+    from .extensions import db
+    from .models import Campaign
+
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
+    if campaign is None:
+        fail(f"unknown campaign {code}")
+    if not campaign.is_open:
+        fail(f"campaign {code} is closed: nothing joins a closed campaign")
+    if campaign.questionnaire_id != questionnaire_id:
+        fail(f"campaign {code} runs {campaign.questionnaire_id}, not {questionnaire_id}")
+    if version not in (None, campaign.questionnaire_version):
+        fail(f"campaign {code} runs version {campaign.questionnaire_version}")
+    return campaign
+
+
 @assessments_cli.command("import")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--questionnaire", "questionnaire_id", required=True, help="Questionnaire id.")
@@ -218,11 +237,9 @@ def import_command(path, questionnaire_id, version, code, lang, links, cards, ba
     """Import FILE, the submissions KoboToolbox or ODK Central exported (CSV or JSON):
     each is validated as on the web, scored and stored as a submitted assessment. All
     or nothing; a submission imported before (same instanceID) is skipped."""
-    import sqlalchemy as sa
     from sqlalchemy.exc import IntegrityError
 
     from .extensions import db
-    from .models import Campaign
     from .offline import cards as output
     from .offline.odk_import import FileError
     from .offline.odk_import import import_file
@@ -230,16 +247,8 @@ def import_command(path, questionnaire_id, version, code, lang, links, cards, ba
 
     campaign = None
     if code is not None:
-        campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
-        if campaign is None:
-            fail(f"unknown campaign {code}")
-        if not campaign.is_open:
-            fail(f"campaign {code} is closed: nothing joins a closed campaign")
-        if campaign.questionnaire_id != questionnaire_id:
-            fail(f"campaign {code} runs {campaign.questionnaire_id}, not {questionnaire_id}")
-        version = version or campaign.questionnaire_version
-        if version != campaign.questionnaire_version:
-            fail(f"campaign {code} runs version {campaign.questionnaire_version}")
+        campaign = _open_campaign(code, questionnaire_id, version)
+        version = campaign.questionnaire_version
     questionnaire = find(questionnaire_id, version)
     lang = lang or questionnaire.language
     if lang not in current_app.config["LANGUAGES"]:
