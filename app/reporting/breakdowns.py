@@ -14,8 +14,9 @@ on their scores:
 
 A breakdown is frozen in the release that makes it, and renewed only once at least as
 many member results are new or changed as it counted (at 5, 10, 20, 40 ... members):
-rule 3 then weighs a handful of earlier breakdowns, not one per release. Each group's
-figures are computed in SQL as the campaign's own are (`aggregates.summarize`).
+rule 3 then weighs a handful of earlier breakdowns, not one per release. The groups'
+figures are computed in SQL: one GROUP BY and one query for the medians
+(`aggregates.medians`, as for the campaign's own figures) per breakdown.
 """
 
 from __future__ import annotations
