@@ -82,6 +82,9 @@ def live_app(tmp_path_factory):
             "NEW_ASSESSMENT_LIMIT_PER_ADDRESS": "1000 per minute",
             "JOIN_LIMIT_PER_ADDRESS": "1000 per minute",
             "PDF_LIMIT_PER_ADDRESS": "1000 per minute",
+            # Several tests log in as the same association from the same address.
+            "LOGIN_LIMIT_PER_ADDRESS": "1000 per minute",
+            "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
         }
     )
     with app.app_context():

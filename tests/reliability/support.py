@@ -8,11 +8,9 @@ by the code that started it.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -28,11 +26,12 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from app.models import hash_token  # noqa: F401  (the tests read stored rows by it)
 from tests.support.pages import step_form
+from tests.support.visitor import TOKEN_IN_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "reliability-" + "0123456789abcdef" * 4  # >= 32 characters: not TESTING-only
-TOKEN_IN_URL = re.compile(r"/a/([A-Za-z0-9_-]{40,})/")
 
 # The reliability tests run the shipped questionnaire (app_config(..., **SHIPPED), and
 # gunicorn's default): their load and fault cases need its long steps.
@@ -68,10 +67,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def percentile(values, share: float) -> float:

@@ -229,7 +229,7 @@ def test_app_answers_503_while_postgres_is_down_and_recovers_without_restart(pos
     visitor = Visitor(app.test_client())
     visitor.start(EMPRESA)
     visitor.submit({"legal_cotizaciones": "si", "legal_protocolo_karin": "parcial"})
-    visitor.submit({"legal_documentos_identidad": "si"})  # legal-2
+    visitor.submit({"legal_documentos_identidad": "nunca"})  # legal-2
     committed = stored_answers(private_postgres.url)
     step = visitor.url.rsplit("/s/", 1)[0] + "/s/legal-1"
     visitor.get(step)  # the page the user has open when the database goes away
