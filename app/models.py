@@ -289,6 +289,16 @@ class Campaign(db.Model):
         URL-safe base64 (144 bits), matched exactly."""
         return new_token()
 
+    @staticmethod
+    def owned_by(association_id: int, campaign_id: int) -> Campaign | None:
+        """The association's own campaign; another association's is None, exactly like
+        one that does not exist (callers answer 404 for both)."""
+        return db.session.scalar(
+            sa.select(Campaign).where(
+                Campaign.id == campaign_id, Campaign.association_id == association_id
+            )
+        )
+
     @property
     def is_open(self) -> bool:
         if self.closed_at is not None:

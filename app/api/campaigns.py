@@ -90,11 +90,7 @@ def release_figures(release, questionnaire, content) -> dict:
 
 def own_campaign(association, campaign_id: int) -> Campaign:
     """Another association's campaign is a 404, exactly like one that does not exist."""
-    campaign = db.session.scalar(
-        sa.select(Campaign).where(
-            Campaign.id == campaign_id, Campaign.association_id == association.id
-        )
-    )
+    campaign = Campaign.owned_by(association.id, campaign_id)
     if campaign is None:
         fail(404)
     return campaign

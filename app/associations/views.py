@@ -59,11 +59,7 @@ FLYER_SCAN = {
 
 def own_campaign(campaign_id: int) -> Campaign:
     """Another association's campaign is a 404, exactly like one that does not exist."""
-    campaign = db.session.scalar(
-        sa.select(Campaign).where(
-            Campaign.id == campaign_id, Campaign.association_id == current_user.association_id
-        )
-    )
+    campaign = Campaign.owned_by(current_user.association_id, campaign_id)
     if campaign is None:
         abort(404)
     return campaign
