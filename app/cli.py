@@ -240,10 +240,10 @@ def import_command(path, questionnaire_id, version, code, lang, links, cards, ba
     from sqlalchemy.exc import IntegrityError
 
     from .extensions import db
+    from .i18n import in_language
     from .offline import cards as output
     from .offline.odk_import import FileError
     from .offline.odk_import import import_file
-    from .offline.xlsform import in_language
 
     campaign = None
     if code is not None:

@@ -9,6 +9,7 @@ text as msgid and `<questionnaire>/<item>/<part>` as msgctxt.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import date
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from babel.support import Translations
 from flask import current_app
 from flask import g
 from flask import request
+from flask_babel import force_locale
 from flask_babel import get_translations
 from jinja2.ext import _make_new_gettext
 from jinja2.ext import _make_new_ngettext
@@ -183,3 +185,19 @@ def missing_catalogs(directory: str, languages) -> list[str]:
             if lang != source and not path.exists():
                 missing.append(str(path))
     return missing
+
+
+@contextmanager
+def in_language(lang: str):
+    """UI strings and number formats in `lang`, as on a page in that language."""
+    missing = object()
+    before = g.get("lang", missing)
+    g.lang = lang
+    try:
+        with force_locale(lang):
+            yield
+    finally:
+        if before is missing:
+            g.pop("lang", None)
+        else:
+            g.lang = before

@@ -15,9 +15,9 @@ from flask_babel import gettext as _
 from ..assess.pdf import render_pdf
 from ..i18n import content_for
 from ..i18n import format_percentage
+from ..i18n import in_language
 from ..qr import qr_svg
 from ..urls import external_url
-from .xlsform import in_language
 
 
 def private_link(token: str, lang: str) -> str:

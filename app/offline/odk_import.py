@@ -36,12 +36,12 @@ from ..engine.scoring import visible_profile
 from ..extensions import db
 from ..i18n import content_for
 from ..i18n import content_languages
+from ..i18n import in_language
 from ..models import Assessment
 from .xlsform import MEMBER_NAME
 from .xlsform import REWORDED_SUFFIX
 from .xlsform import SHARING
 from .xlsform import FormSheets
-from .xlsform import in_language
 
 MAX_SUBMISSION_ID = 128  # Assessment.submission_id
 INSTANCE_ID_NAMES = ("instanceID", "KEY", "__id", "_uuid")  # in this order of preference

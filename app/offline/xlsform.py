@@ -14,11 +14,8 @@ journey would ask it in that form, and the import reads either back as the quest
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from io import BytesIO
 
-from flask import g
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from werkzeug.datastructures import MultiDict
@@ -35,6 +32,7 @@ from ..engine.model import PROFILE
 from ..engine.model import REWORDED
 from ..forms import at_most
 from ..i18n import content_for
+from ..i18n import in_language
 from ..i18n import language_name
 from ..markdown import EMPHASIS
 from ..markdown import STRONG
@@ -234,22 +232,6 @@ class XPath:
 
 
 # --- The workbook -------------------------------------------------------------
-
-
-@contextmanager
-def in_language(lang: str):
-    """UI strings and number formats in `lang`, as on a page in that language."""
-    missing = object()
-    before = g.get("lang", missing)
-    g.lang = lang
-    try:
-        with force_locale(lang):
-            yield
-    finally:
-        if before is missing:
-            g.pop("lang", None)
-        else:
-            g.lang = before
 
 
 def web_message(question, content, posted: list[str]) -> str:
