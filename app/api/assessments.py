@@ -19,7 +19,6 @@ from ..assess.forms import validate_step
 from ..assess.result_json import result_json
 from ..database import read_first
 from ..database import start_writing
-from ..engine import score
 from ..engine.checks import failed_checks
 from ..engine.journey import Journey
 from ..engine.model import CHOICE_TYPES
@@ -269,8 +268,7 @@ def submit():
                 errors.setdefault(name, []).append(content(check, "message"))
         if errors:
             fail(422, errors=errors)
-        result = score(questionnaire, journey.profile, journey.answers)
-        store.submit(loaded.record, result, journey.shown_profile_values())
+        loaded.submit()
         db.session.commit()
         log.info("Assessment %s submitted through the API", loaded.record.id)
     return results_of(loaded)

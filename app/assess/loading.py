@@ -55,6 +55,13 @@ class LoadedAssessment:
         """The journey as stored (read on first use: not every page needs the answers)."""
         return journey_for(self.record, self.questionnaire)
 
+    def submit(self) -> None:
+        """Score the answers as stored and lock them: the one submit of the web's review
+        page and of the API (the caller commits)."""
+        journey = self.journey
+        result = score(self.questionnaire, journey.profile, journey.answers)
+        store.submit(self.record, result, journey.shown_profile_values())
+
     def result(self):
         """(journey, result) of a submitted assessment."""
         return locked_result(self.record, self.questionnaire)

@@ -27,7 +27,6 @@ from ..cache import result_pdfs
 from ..cache import result_reports
 from ..database import read_first
 from ..database import start_writing
-from ..engine import score
 from ..engine.calculators import CalculatorError
 from ..engine.calculators import art20
 from ..engine.checks import contradicts_calculation
@@ -521,8 +520,7 @@ def review(token):
         ), 422 if request.method == "POST" else 200
     if journey.unanswered(questionnaire.sections[0]):
         abort(409)  # the review page offers no submit button while the profile has gaps
-    result = score(questionnaire, journey.profile, journey.answers)
-    store.submit(loaded.record, result, journey.shown_profile_values())
+    loaded.submit()
     db.session.commit()
     log.info("Assessment %s submitted", loaded.record.id)
     return redirect(url_for("assess.results", token=token))
