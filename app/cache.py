@@ -81,6 +81,27 @@ FORM_CLASSES = Declaration(
     "its own form instance with its own data",
     entry_bytes=16 * 1024,
 )
+JOURNEYS = Declaration(
+    "journeys",
+    512,
+    key="questionnaire id, version and file sha256, the stored profile and answers",
+    why="a journey is a pure function of the questionnaire and the values (app/engine is "
+    "pure and a Journey is never changed after it is built: with_values makes a new one); "
+    "it holds answers, never a token",
+    entry_bytes=16 * 1024,  # the walk's outcomes and the asked forms of ~100 questions
+)
+STEP_PAGES = Declaration(
+    "step pages",
+    512,  # ~30 KB each, kept twice (text and pre-deflated pieces)
+    key="questionnaire id, version and file sha256, language, step, whether it returns to "
+    "the review, its place in the journey (number of steps), and each question it shows "
+    "with its asked form and stored value",
+    why="the step template reads only these; it is rendered with holes instead of the "
+    "token and the CSRF token, filled per request (a page that would carry the visitor's "
+    "own token is never kept); pages with a flashed message or for a logged-in user are "
+    "not cached (tests/test_cache.py)",
+    max_bytes=12 * MB,
+)
 LANDING_PAGES = Declaration(
     "landing pages",
     16,
@@ -93,7 +114,8 @@ LANDING_PAGES = Declaration(
 
 class BoundedCache:
     """A thread-safe mapping that forgets its least recently used entries, bounded in
-    entries and in bytes: text weighs its length, anything else `entry_bytes`."""
+    entries and in bytes: text weighs its length, an object its `size_in_bytes`, anything else
+    `entry_bytes`."""
 
     def __init__(self, size: int, max_bytes: int = 8 * MB, entry_bytes: int = 0):
         self.size = size
@@ -105,8 +127,11 @@ class BoundedCache:
         self._lock = threading.Lock()
 
     def weigh(self, key, value) -> int:
-        text = value if isinstance(value, str | bytes) else None
-        return (len(text) if text is not None else self.entry_bytes) + len(repr(key))
+        if isinstance(value, str | bytes):
+            weight = len(value)
+        else:  # an object that knows its size says so (e.g. compression.PageWithHoles)
+            weight = getattr(value, "size_in_bytes", self.entry_bytes)
+        return weight + len(repr(key))
 
     def get(self, key, default=None):
         with self._lock:
@@ -160,6 +185,8 @@ locked_results = AppCache(LOCKED_RESULTS)
 result_reports = AppCache(RESULT_REPORTS)
 result_pdfs = AppCache(RESULT_PDFS)
 form_classes = AppCache(FORM_CLASSES)
+journeys = AppCache(JOURNEYS)
+step_pages = AppCache(STEP_PAGES)
 landing_pages = AppCache(LANDING_PAGES)
 
 
@@ -210,6 +237,8 @@ DECLARATIONS = (
     RESULT_REPORTS,
     RESULT_PDFS,
     FORM_CLASSES,
+    JOURNEYS,
+    STEP_PAGES,
     LANDING_PAGES,
     MARKDOWN,
     CONTENT_CATALOGS,

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
+import struct
+import zlib
 from pathlib import Path
 
 from flask import Flask
+from flask import current_app
 from flask import g
 from flask import request
 
@@ -87,3 +91,73 @@ def compress(response):
     response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     return response
+
+
+# --- Pages kept with holes ------------------------------------------------------
+#
+# A gzip member is a header, a raw deflate stream and a trailer (CRC-32 and length of
+# the text). A deflate stream may be made of pieces compressed apart, each ended by a
+# sync flush (byte-aligned, not final), then one final block. So the constant parts of
+# a kept page are deflated once, at the best level, and each request only adds its
+# holes' values as stored blocks: no compression work per request.
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # no name, no time, best level
+FINAL_BLOCK = b"\x01\x00\x00\xff\xff"  # an empty stored block marked last
+MAX_STORED_BLOCK = 65_535
+
+
+def _deflated_piece(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _stored_piece(data: bytes) -> bytes:
+    """Bytes as deflate stored blocks (not final): copied, not compressed."""
+    blocks = []
+    for start in range(0, len(data), MAX_STORED_BLOCK):
+        chunk = data[start : start + MAX_STORED_BLOCK]
+        blocks.append(b"\x00" + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk)
+    return b"".join(blocks)
+
+
+class PageWithHoles:
+    """A rendered page kept without what belongs to one visitor: each hole (a marker
+    string) is filled per request. Holds the page's constant parts as text and
+    pre-deflated, so a response costs a join and a CRC-32, compressed or not."""
+
+    def __init__(self, html: str, holes: tuple[str, ...]):
+        pattern = re.compile("|".join(re.escape(hole) for hole in holes))
+        self.parts = [part.encode() for part in pattern.split(html)]
+        self.holes = pattern.findall(html)  # the hole between parts[i] and parts[i + 1]
+        self.deflated = [_deflated_piece(part) for part in self.parts]
+        self.size_in_bytes = sum(map(len, self.parts)) + sum(map(len, self.deflated))
+
+    def body(self, values: dict[str, str]) -> bytes:
+        """The page with its holes filled (`values`: hole -> text)."""
+        filled = [values[hole].encode() for hole in self.holes]
+        return b"".join(_interleave(self.parts, filled))
+
+    def gzipped(self, values: dict[str, str]) -> bytes:
+        """`body(values)`, gzip-compressed."""
+        filled = [values[hole].encode() for hole in self.holes]
+        text = b"".join(_interleave(self.parts, filled))
+        stream = b"".join(_interleave(self.deflated, [_stored_piece(v) for v in filled]))
+        trailer = struct.pack("<II", zlib.crc32(text), len(text) & 0xFFFFFFFF)
+        return GZIP_HEADER + stream + FINAL_BLOCK + trailer
+
+    def response(self, values: dict[str, str], status: int = 200):
+        """A response with the holes filled, gzipped when the client accepts it."""
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            response = current_app.response_class(
+                self.gzipped(values), status, mimetype="text/html"
+            )
+            response.headers["Content-Encoding"] = "gzip"
+            response.vary.add("Accept-Encoding")
+            return response
+        return current_app.response_class(self.body(values), status, mimetype="text/html")
+
+
+def _interleave(parts: list[bytes], fillings: list[bytes]):
+    for index, part in enumerate(parts):
+        yield part
+        if index < len(fillings):
+            yield fillings[index]

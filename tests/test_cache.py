@@ -3,13 +3,19 @@ app/cache.py, and the cached template fragments can read only what their key hol
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jinja2 import nodes
 
 from app.cache import DECLARATIONS
+from app.compression import PageWithHoles
+from tests.support.accounts import create_association
+from tests.support.accounts import login
 from tests.support.visitor import Visitor
 
 APP = Path(__file__).resolve().parent.parent / "app"
@@ -41,6 +47,35 @@ FRAGMENTS = {
     },  # fmt: skip
     # Landing pages, kept only for visitors without login or messages (`personal`).
     "landing.html": {"questionnaire", "content", "retention_days", "url_for"},
+    # Step pages, kept with holes for the token and the CSRF token (views.step_page): the
+    # names it is rendered with, each a function of the key (a token or CSRF token
+    # only as a hole).
+    "assess/step.html": {
+        "questionnaire",
+        "content",
+        "step",
+        "questions",
+        "form",
+        "token",
+        "number",
+        "total",
+        "calculator",
+        "calculator_fields",
+        "question_widget",
+        "is_first",
+        "notice",
+        "questionnaire_field",
+        "returning",
+        "form_id",
+        "form_action",
+        "language_actions",
+        "language_name",
+        "lang",
+        "super",
+        "url_for",
+        "csrf_token",
+    },  # fmt: skip
+    "assess/_link.html": {"token", "external_url", "url_for"},
     "base.html": {
         "current_language",
         "switch_language_url",
@@ -105,6 +140,79 @@ def test_two_visitors_with_the_same_answers_get_their_own_links(client, app):
     assert first.token != second.token
     assert first.token in first.page and second.token not in first.page
     assert second.token in second.page and first.token not in second.page
+
+
+def kept_step_pages(app) -> list[str]:
+    kept = app.extensions.get("caches", {}).get("step pages")
+    pages = kept._entries.values() if kept else []
+    return [b"".join(page.parts).decode() for page in pages]
+
+
+def test_kept_step_pages_carry_each_visitors_own_token_and_csrf_token(app):
+    """Two visitors on the same step with the same answers share one kept page; each
+    gets it with its own private link and its own CSRF token, and can save with it."""
+    first, second = Visitor(app.test_client()), Visitor(app.test_client())
+    for visitor in (first, second):
+        visitor.start()  # the step after the profile, with the "created" message
+        visitor.get(visitor.url)  # the same step without it: a page that may be kept
+    assert len(kept_step_pages(app)) == 1
+    assert first.token != second.token and first.csrf_token != second.csrf_token
+    for visitor, other in ((first, second), (second, first)):
+        assert visitor.token in visitor.page and visitor.csrf_token in visitor.page
+        assert other.token not in visitor.page and other.csrf_token not in visitor.page
+    for kept in kept_step_pages(app):
+        for visitor in (first, second):
+            assert visitor.token not in kept and visitor.csrf_token not in kept
+    step = second.url
+    second.submit()  # its own CSRF token is accepted: the save moves on
+    assert second.url != step and "/s/" in second.url or "/review" in second.url
+
+
+def test_a_kept_step_page_is_the_same_compressed_or_not(app):
+    visitor = Visitor(app.test_client())
+    visitor.start()
+    plain = visitor.client.get(visitor.url)
+    packed = visitor.client.get(visitor.url, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert plain.headers["Content-Type"] == packed.headers["Content-Type"]
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) / 2
+
+
+def test_step_pages_with_a_message_or_for_a_logged_in_user_are_not_kept(app):
+    create_association(app, "Gremio", "gremio@example.cl")
+    member = app.test_client()
+    login(member, "gremio@example.cl")
+    logged_in = Visitor(member)
+    logged_in.start()
+    logged_in.get(logged_in.url)
+    assert "Log out" in logged_in.page or "Cerrar sesión" in logged_in.page
+    assert kept_step_pages(app) == []
+    anonymous = Visitor(app.test_client())
+    anonymous.start()  # its first page shows the "created" message: not kept either
+    assert kept_step_pages(app) == []
+    anonymous.get(anonymous.url)
+    assert len(kept_step_pages(app)) == 1
+    assert "logout" not in kept_step_pages(app)[0]
+
+
+holes = ("hole-a", "hole-b")
+
+
+@given(
+    pieces=st.lists(st.text(max_size=300), min_size=1, max_size=6),
+    values=st.tuples(st.text(max_size=80), st.text(max_size=80)),
+)
+def test_a_page_with_holes_fills_them_and_gzips_to_the_same_bytes(pieces, values):
+    pieces = [piece.replace("hole-", "") for piece in pieces]
+    html = "".join(piece + holes[i % 2] for i, piece in enumerate(pieces))
+    filled = dict(zip(holes, values, strict=True))
+    page = PageWithHoles(html, holes)
+    expected = html.replace("hole-a", "\0a").replace("hole-b", "\0b")
+    expected = expected.replace("\0a", values[0]).replace("\0b", values[1])
+    assert page.body(filled) == expected.encode()
+    assert gzip.decompress(page.gzipped(filled)) == expected.encode()
 
 
 def test_a_cache_is_bounded_in_bytes_as_well_as_entries():

@@ -14,6 +14,7 @@ from werkzeug.exceptions import NotFound
 
 from .. import pinned_questionnaire
 from .. import questionnaires
+from ..cache import journeys
 from ..cache import locked_results
 from ..engine import score
 from ..engine.comparison import comparable_result
@@ -25,7 +26,20 @@ from . import store
 
 
 def journey_for(record: Assessment, questionnaire: Questionnaire) -> Journey:
-    return Journey(questionnaire, *store.load_values(record, questionnaire))
+    """The journey of the stored values, walked once per worker for each answer set."""
+    profile, answers = store.load_values(record, questionnaire)
+    key = (
+        questionnaire.id,
+        questionnaire.version,
+        questionnaire.sha256,
+        frozenset(profile.items()),
+        frozenset(answers.items()),
+    )
+    journey = journeys.get(key)
+    if journey is None:
+        journey = Journey(questionnaire, profile, answers)
+        journeys.put(key, journey)
+    return journey
 
 
 def locked_result(record: Assessment, questionnaire: Questionnaire):

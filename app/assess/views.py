@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from functools import partial
 
 from flask import abort
@@ -12,9 +13,11 @@ from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import OperationalError
@@ -25,6 +28,8 @@ from .. import questionnaires
 from ..cache import RESULT_PDF_MAX_BYTES
 from ..cache import result_pdfs
 from ..cache import result_reports
+from ..cache import step_pages
+from ..compression import PageWithHoles
 from ..database import read_first
 from ..database import start_writing
 from ..engine.calculators import CalculatorError
@@ -78,6 +83,10 @@ QUESTIONNAIRE_FIELD = "questionnaire-version"
 RETURN_TO_REVIEW = {"return": "review"}
 # The id of the step form: the header's language buttons submit it (form="...").
 STEP_FORM_ID = "step-form"
+# What a kept step page holds instead of the visitor's token and CSRF token: random
+# per process, so no answer and no address can hold them.
+TOKEN_HOLE = "hole" + secrets.token_hex(16)
+CSRF_HOLE = "hole" + secrets.token_hex(16)
 
 
 def step_url(token, section, returning=False, anchor=None, lang=None) -> str:
@@ -173,7 +182,7 @@ def section(token, section_id):
     if step not in journey.steps:
         return redirect(url_for("assess.resume", token=token))
     if request.method == "GET":
-        return render_step(questionnaire, journey, step, token)
+        return step_page(loaded, step)
 
     action = request.form.get("action", "next")
     returning = returning_to_review()
@@ -200,6 +209,38 @@ def section(token, section_id):
     if action == "back":
         return redirect(previous_url(token, updated, step))
     return redirect(next_url(token, updated, step))
+
+
+def step_page(loaded, step):
+    """A step as a GET shows it. Its HTML is a function of the key below, so it is
+    rendered once per worker with holes for the token and the CSRF token
+    (cache.STEP_PAGES), unless something personal shows on it: a flashed message, or
+    the account of a logged-in user in the footer."""
+    questionnaire, journey = loaded.questionnaire, loaded.journey
+    if "_flashes" in session or "_user_id" in session:
+        return render_step(questionnaire, journey, step, loaded.token)
+    steps = journey.steps
+    key = (
+        questionnaire.id,
+        questionnaire.version,
+        questionnaire.sha256,
+        current_language(),
+        step.id,
+        returning_to_review(),
+        steps.index(step),
+        len(steps),
+        tuple(
+            (q.id, q is not questionnaire.fields[q.id], journey.value(q))
+            for q in journey.questions(step)
+        ),
+    )
+    page = step_pages.get(key)
+    if page is None:
+        html, _status = render_step(questionnaire, journey, step, TOKEN_HOLE, csrf=CSRF_HOLE)
+        page = PageWithHoles(html, (TOKEN_HOLE, CSRF_HOLE))
+        if loaded.token not in html:  # a page that shows the token anywhere else stays its own
+            step_pages.put(key, page)
+    return page.response({TOKEN_HOLE: loaded.token, CSRF_HOLE: generate_csrf()})
 
 
 def save(loaded, step, changes) -> bool:
@@ -456,7 +497,9 @@ def render_step(
     calculator=None,
     notice=None,
     questions=None,
+    csrf=None,
 ):
+    """The step template; `csrf`: what to write instead of the CSRF token (a hole)."""
     content = content_for(questionnaire)
     questions = journey.questions(step) if questions is None else questions
     if form is None:
@@ -490,6 +533,7 @@ def render_step(
                 lang: step_url(token, step, returning, lang=lang)
                 for lang in current_app.config["LANGUAGES"]
             },
+            **({"csrf_token": lambda: csrf} if csrf else {}),
         ),
         status,
     )
