@@ -53,8 +53,17 @@ def _encode(value):
 # Built once, run on the session's connection (Core): answers are only ever written
 # by Core statements (save_changes), so there is nothing for the ORM to flush first.
 _ANSWERS = Answer.__table__
+_ASSESSMENTS = Assessment.__table__
 _VALUES_OF = sa.select(_ANSWERS.c.question_id, _ANSWERS.c.value).where(
     _ANSWERS.c.assessment_id == sa.bindparam("assessment_id")
+)
+
+
+# A save's first statement: it takes the write lock and checks the assessment is still open.
+_TOUCH_OPEN = (
+    sa.update(_ASSESSMENTS)
+    .where(_ASSESSMENTS.c.id == sa.bindparam("assessment"), _ASSESSMENTS.c.submitted_at.is_(None))
+    .values(updated_at=sa.bindparam("now"))
 )
 
 
@@ -71,13 +80,30 @@ def load_values(assessment: Assessment, questionnaire) -> tuple[dict, dict]:
     return profile, answers
 
 
-def _upsert(table, key: list[str], updated: list[str]):
-    """INSERT ... ON CONFLICT (key) DO UPDATE SET updated columns, for executemany."""
-    dialect = db.session.get_bind().dialect.name
-    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=key, set_={c: statement.excluded[c] for c in updated}
-    )
+def _upserts(table, key: list[str], updated: list[str]) -> dict:
+    """INSERT ... ON CONFLICT (key) DO UPDATE SET updated columns (for executemany),
+    built once for each database the app runs on: building one costs more than running it."""
+    built = {}
+    for dialect in (sqlite, postgresql):
+        statement = dialect.insert(table)
+        built[dialect.dialect.name] = statement.on_conflict_do_update(
+            index_elements=key, set_={c: statement.excluded[c] for c in updated}
+        )
+    return built
+
+
+_UPSERT_ANSWERS = _upserts(_ANSWERS, ["assessment_id", "question_id"], ["value", "updated_at"])
+_UPSERT_SAVED = _upserts(SavedSection.__table__, ["assessment_id", "section_id"], ["saved_at"])
+_CLEAR_ANSWERS = sa.delete(_ANSWERS).where(
+    _ANSWERS.c.assessment_id == sa.bindparam("assessment_id"),
+    _ANSWERS.c.question_id.in_(sa.bindparam("cleared", expanding=True)),
+)
+
+
+def _execute(statements: dict, parameters) -> None:
+    """Run the statement built for this database on the session's connection."""
+    connection = db.session.connection()
+    connection.execute(statements[connection.dialect.name], parameters)
 
 
 def save_changes(assessment_id: int, changes: dict) -> None:
@@ -89,23 +115,18 @@ def save_changes(assessment_id: int, changes: dict) -> None:
         if v is not None
     ]
     if rows:
-        upsert = _upsert(
-            Answer.__table__, ["assessment_id", "question_id"], ["value", "updated_at"]
-        )
-        db.session.execute(upsert, rows)
+        _execute(_UPSERT_ANSWERS, rows)
     cleared = [q for q, v in changes.items() if v is None]
     if cleared:
-        db.session.execute(
-            sa.delete(Answer).where(
-                Answer.assessment_id == assessment_id, Answer.question_id.in_(cleared)
-            )
+        db.session.connection().execute(
+            _CLEAR_ANSWERS, {"assessment_id": assessment_id, "cleared": cleared}
         )
 
 
 def mark_saved(assessment_id: int, section_id: str) -> None:
-    upsert = _upsert(SavedSection.__table__, ["assessment_id", "section_id"], ["saved_at"])
-    db.session.execute(
-        upsert, {"assessment_id": assessment_id, "section_id": section_id, "saved_at": utcnow()}
+    _execute(
+        _UPSERT_SAVED,
+        {"assessment_id": assessment_id, "section_id": section_id, "saved_at": utcnow()},
     )
 
 
@@ -113,10 +134,8 @@ def save_page(assessment_id: int, section_id: str, changes: dict) -> bool:
     """Write one page's changes, unless the assessment was submitted meanwhile (False).
 
     The first statement takes the write lock, so the check and the writes are atomic."""
-    still_open = db.session.execute(
-        sa.update(Assessment)
-        .where(Assessment.id == assessment_id, Assessment.submitted_at.is_(None))
-        .values(updated_at=utcnow())
+    still_open = db.session.connection().execute(
+        _TOUCH_OPEN, {"assessment": assessment_id, "now": utcnow()}
     )
     if still_open.rowcount != 1:
         return False
@@ -146,7 +165,6 @@ def submit(assessment: Assessment, result, profile: dict) -> bool:
 
 
 # Built once, on the tables (Core): an import submits thousands in a row.
-_ASSESSMENTS = Assessment.__table__
 _SUBMIT = (
     sa.update(_ASSESSMENTS)
     .where(_ASSESSMENTS.c.id == sa.bindparam("assessment"), _ASSESSMENTS.c.submitted_at.is_(None))
