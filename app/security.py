@@ -112,13 +112,33 @@ def init_app(app: Flask) -> None:
 def limit_token_guessing(blueprint) -> None:
     """Many unknown links from one address look like guessing: answer 429 for a while.
     Only 404s count, so an organisation using its own link is never slowed down.
-    Called once per blueprint, at import."""
+    Called once per blueprint, at import; each blueprint counts on its own.
+
+    Checked here, in Flask-Limiter's storage and strategy (so Redis and its circuit
+    breaker count too), rather than as a Flask-Limiter blueprint limit: that made
+    every page of the blueprint pay for resolving its limits (bench/http.py)."""
     from flask import current_app
+    from flask_limiter.util import get_remote_address
+    from limits import parse
 
     from .extensions import limiter
 
-    limiter.limit(
-        lambda: current_app.config["TOKEN_MISS_LIMIT"],
-        deduct_when=lambda response: response.status_code == 404,
-        scope="token-misses",
-    )(blueprint)
+    scope = f"token-misses-{blueprint.name}"
+
+    def counted():
+        if not limiter.enabled:
+            return None
+        return parse(current_app.config["TOKEN_MISS_LIMIT"]), scope, get_remote_address()
+
+    @blueprint.before_request
+    def refuse_guessing():
+        limit = counted()
+        if limit is not None and not limiter.limiter.test(*limit):
+            abort(429)
+
+    @blueprint.after_request
+    def count_unknown_links(response):
+        limit = counted()
+        if limit is not None and response.status_code == 404:
+            limiter.limiter.hit(*limit)
+        return response

@@ -128,7 +128,6 @@ def token_as_shown():
     methods=["POST"],
     deduct_when=lambda response: response.status_code == 302,  # only assessments created
     scope="new-assessment",
-    override_defaults=False,  # the blueprint's limit on unknown links stays
 )
 def new():
     questionnaire = default_questionnaire()
@@ -655,9 +654,7 @@ def results(token):
 
 
 @bp.get("/<token>/results.pdf")
-@limiter.limit(
-    lambda: current_app.config["PDF_LIMIT_PER_ADDRESS"], scope="pdf", override_defaults=False
-)
+@limiter.limit(lambda: current_app.config["PDF_LIMIT_PER_ADDRESS"], scope="pdf")
 def results_pdf(token):
     """Rendered once per report (seconds of CPU), then served from RESULT_PDFS."""
     context = results_context(token)

@@ -70,7 +70,6 @@ def _address_and_campaign() -> str:
     key_func=_address_and_campaign,
     deduct_when=lambda response: response.status_code == 302,  # only members who joined
     scope="join",
-    override_defaults=False,  # the blueprint's limit on unknown codes stays
 )
 def join(code):
     campaign = campaign_by_code(code)
