@@ -16,6 +16,7 @@ from .. import questionnaires
 from ..assess import store
 from ..assess.forms import missing_answer_message
 from ..assess.forms import validate_step
+from ..assess.loading import journey_after
 from ..assess.result_json import result_json
 from ..database import read_first
 from ..database import start_writing
@@ -238,7 +239,7 @@ def answer(body, section_id):
         fail(409, SUBMITTED)
     db.session.commit()
     saved = store.saved_sections(loaded.record)
-    return state(loaded.record, questionnaire, journey.with_values(changes), saved)
+    return state(loaded.record, questionnaire, journey_after(journey, changes), saved)
 
 
 @bp.route("/assessment/submit", methods=["POST"])

@@ -26,8 +26,17 @@ from . import store
 
 
 def journey_for(record: Assessment, questionnaire: Questionnaire) -> Journey:
-    """The journey of the stored values, walked once per worker for each answer set."""
-    profile, answers = store.load_values(record, questionnaire)
+    """The journey of the stored values."""
+    return walked_journey(questionnaire, *store.load_values(record, questionnaire))
+
+
+def journey_after(journey: Journey, values) -> Journey:
+    """`journey.with_values(values)`, walked once per worker for each answer set."""
+    return walked_journey(journey.questionnaire, *journey.values_after(values))
+
+
+def walked_journey(questionnaire: Questionnaire, profile: dict, answers: dict) -> Journey:
+    """A journey, walked once per worker for each questionnaire and answer set."""
     key = (
         questionnaire.id,
         questionnaire.version,

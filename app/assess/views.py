@@ -69,6 +69,7 @@ from .forms import range_message
 from .forms import remember_saved
 from .forms import section_form
 from .forms import validate_step
+from .loading import journey_after
 from .loading import load_assessment
 from .widgets import question_widget
 
@@ -138,7 +139,7 @@ def new():
     draft = request.form.get("action") == "language"
     form, values, _calculator = validated_form(questionnaire, journey, profile, complete=not draft)
     if form.errors or draft:  # a new language: the same page, nothing stored yet
-        preview = journey.with_values(values)
+        preview = journey_after(journey, values)
         status = 422 if form.errors else 200
         return render_step(questionnaire, preview, profile, token=None, form=form, status=status)
     assessment, token = Assessment.start(questionnaire, current_language())
@@ -151,7 +152,7 @@ def new():
         "Assessment %s started (%s v%s)", assessment.id, questionnaire.id, questionnaire.version
     )
     flash(_("Your assessment was created. Keep the private link below to come back."), "success")
-    journey = journey.with_values(values)
+    journey = journey_after(journey, values)
     return redirect(next_url(token, journey, profile))
 
 
@@ -188,7 +189,7 @@ def section(token, section_id):
     form, values, calculator = validated_form(
         questionnaire, journey, step, complete=action != "language"
     )
-    preview = journey.with_values(values)
+    preview = journey_after(journey, values)
     if action == "language":
         return save_draft(loaded, step, form, calculator, preview)
     if action == "calculate" or form.errors:
@@ -199,7 +200,7 @@ def section(token, section_id):
     changes = changed_values(journey.candidates(step), form)
     if not save(loaded, step, changes):
         return already_submitted(token)
-    updated = journey.with_values(changes)  # what is now stored, without reading it again
+    updated = journey_after(journey, changes)  # what is now stored, without reading it again
     if updated.unseen_questions(step, posted_question_ids()):
         flash(_("Your answers opened new questions on this page. Please answer them too."))
         return redirect(step_url(token, step, returning))
@@ -474,7 +475,7 @@ def rerender_post(status: int, message: str):
         if step is None or step not in journey.steps or loaded.submitted:
             return render_error(status)
     form, values, calculator = validated_form(questionnaire, journey, step)
-    preview = journey.with_values(values)
+    preview = journey_after(journey, values)
     return render_step(
         questionnaire,
         preview,

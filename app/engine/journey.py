@@ -81,6 +81,10 @@ class Journey:
 
     def with_values(self, values: Mapping) -> Journey:
         """This journey as it would be with a page's values (None clears an answer)."""
+        return Journey(self.questionnaire, *self.values_after(values))
+
+    def values_after(self, values: Mapping) -> tuple[dict, dict]:
+        """(profile, answers) as a page's values would leave them (None clears an answer)."""
         profile, answers = dict(self.profile), dict(self.answers)
         for question_id, value in values.items():
             is_profile = self.questionnaire.fields[question_id].section == PROFILE
@@ -89,7 +93,7 @@ class Journey:
                 target.pop(question_id, None)
             else:
                 target[question_id] = value
-        return Journey(self.questionnaire, profile, answers)
+        return profile, answers
 
     def candidates(self, step: Section) -> list[Question]:
         """The questions a post for this step may answer: those the profile does not
