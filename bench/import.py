@@ -115,6 +115,8 @@ def main(argv=None) -> int:
             result = runner.invoke(args=command)
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             timings.append(elapsed)
+            if result.exception is not None and not isinstance(result.exception, SystemExit):
+                raise result.exception
             assert result.exit_code == 0, result.output[-2000:]
             summary = result.output.strip().splitlines()[-1]
             print(

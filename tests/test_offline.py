@@ -19,6 +19,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from pyxform.xls2xform import convert
 
+from app.assess import store
 from app.engine import score
 from app.engine.checks import failed_checks
 from app.engine.journey import Journey
@@ -273,6 +274,45 @@ def test_importing_twice_adds_nothing(app, tmp_path):
     rows = assessments(app)
     assert len(rows) == 3
     assert all(a.submitted_at is not None and a.campaign_id is None for a in rows)
+
+
+def test_an_import_stores_what_the_web_stores_on_submit(app, tmp_path):
+    """The import writes all its rows at once (store.add_submitted): each assessment's
+    answers, figures and columns are those the web's own save and submit write."""
+    filled = [with_answers(app, member("Sol"), "best"), with_answers(app, member(), "worst")]
+    result = run_import(app, mini_export(app, tmp_path, filled), "--questionnaire", "mini")
+    assert result.exit_code == 0, result.output
+
+    def figures(assessment_id):
+        rows = db.session.execute(
+            sa.select(ResultItem.kind, ResultItem.key, ResultItem.value, ResultItem.status).where(
+                ResultItem.assessment_id == assessment_id
+            )
+        )
+        return sorted(rows, key=repr)
+
+    with app.app_context():
+        questionnaire = app.extensions["questionnaires"].get("mini")
+        for submitted in filled:
+            imported = db.session.scalar(
+                sa.select(Assessment).where(Assessment.submission_id == submitted.instance_id)
+            )
+            web, _token = Assessment.start(questionnaire, imported.language)
+            db.session.add(web)
+            db.session.flush()
+            answers = {k: v for k, v in submitted.answers.items() if v != ""}  # posts nothing
+            store.save_changes(web.id, submitted.profile | answers)
+            expected = score(questionnaire, submitted.profile, answers)
+            assert store.record_result(web, expected, submitted.profile)
+            db.session.refresh(web)  # written by a Core UPDATE
+            assert store.load_values(imported, questionnaire) == store.load_values(
+                web, questionnaire
+            )
+            assert figures(imported.id) == figures(web.id)
+            columns = ("overall", "level", "member_id", "superseded", "previous_id")
+            assert [getattr(imported, c) for c in columns] == [getattr(web, c) for c in columns]
+            assert imported.submitted_at is not None and imported.member_name is None
+        db.session.rollback()
 
 
 def test_malformed_rows_are_refused_by_row_and_question_and_nothing_is_imported(app, tmp_path):

@@ -17,6 +17,7 @@ from ..models import Assessment
 from ..models import ResultItem
 from ..models import SavedSection
 from ..models import hash_token
+from ..models import new_token
 from ..models import utcnow
 from ..reporting.aggregates import refresh_release
 from ..reporting.result_rows import result_rows
@@ -211,3 +212,54 @@ def refresh_releases(campaign_id: int | None) -> None:
     if campaign_id is not None:
         refresh_release(campaign_id)
     refresh_release(None)
+
+
+# Rows per executemany: each is one statement to PostgreSQL's statement timeout and to
+# the watchdog (app/dbguard.py), which a whole file's answers would outlast.
+ROWS_PER_INSERT = 5000
+
+
+def add_submitted(questionnaire, language: str, submissions: list[tuple]) -> list[str]:
+    """Store new assessments as submitted, in the caller's transaction, and return their
+    tokens in order: what `Assessment.start`, `save_changes` and `record_result` write
+    for each, in one INSERT of many rows per table (an import stores thousands).
+
+    `submissions`: (columns such as campaign_id or submission_id, profile | answers,
+    result, the profile values shown). Nothing is superseded: a new assessment is its
+    own member, and no other assessment's member id can be a new id."""
+    if not submissions:
+        return []
+    now = utcnow()
+    tokens = [new_token() for _ in submissions]
+    assessments = [
+        columns
+        | {
+            "token_hash": hash_token(token),
+            "questionnaire_id": questionnaire.id,
+            "questionnaire_version": questionnaire.version,
+            "language": language,
+            "submitted_at": now,
+            "overall": result.overall,
+            "level": result.level.id,
+        }
+        for token, (columns, _values, result, _shown) in zip(tokens, submissions, strict=True)
+    ]
+    ids = db.session.scalars(
+        sa.insert(_ASSESSMENTS).returning(_ASSESSMENTS.c.id, sort_by_parameter_order=True),
+        assessments,
+    ).all()
+    answers = [
+        {"assessment_id": id_, "question_id": q, "value": _encode(v), "updated_at": now}
+        for id_, (_columns, values, _result, _shown) in zip(ids, submissions, strict=True)
+        for q, v in values.items()
+        if v is not None
+    ]
+    items = [
+        item
+        for id_, (_columns, _values, result, shown) in zip(ids, submissions, strict=True)
+        for item in result_rows(id_, result, shown)
+    ]
+    for table, rows in ((_ANSWERS, answers), (ResultItem.__table__, items)):
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            db.session.execute(sa.insert(table), rows[start : start + ROWS_PER_INSERT])
+    return tokens

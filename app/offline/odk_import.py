@@ -395,25 +395,17 @@ def import_file(questionnaire, data: bytes, lang: str, campaign=None) -> Report:
 
 def store_rows(questionnaire, lang: str, rows: list[Row], campaign) -> None:
     """Each submission as an assessment submitted on the web: its answers, its result
-    and its figures; the releases are renewed once, after the last."""
+    and its figures, all stored at once; the releases are renewed once, after."""
     campaign_id = campaign.id if campaign is not None else None
-    assessments = []
+    submissions = []
     for row in rows:
-        assessment, row.token = Assessment.start(
-            questionnaire,
-            lang,
-            campaign_id=campaign_id,
-            submission_id=row.submission_id,
-            **row.member,
-        )
-        assessments.append(assessment)
-    db.session.add_all(assessments)
-    db.session.flush()
-    for row, assessment in zip(rows, assessments, strict=True):
         profile, answers = row.values
-        store.save_changes(assessment.id, profile | answers)
         row.result = score(questionnaire, profile, answers)
         shown, _known = visible_profile(questionnaire, profile)
+        columns = {"campaign_id": campaign_id, "submission_id": row.submission_id} | row.member
         shown_values = {k: profile[k] for k in shown if k in profile}
-        store.record_result(assessment, row.result, shown_values)
+        submissions.append((columns, profile | answers, row.result, shown_values))
+    tokens = store.add_submitted(questionnaire, lang, submissions)
+    for row, token in zip(rows, tokens, strict=True):
+        row.token = token
     store.refresh_releases(campaign_id)
