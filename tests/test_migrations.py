@@ -9,6 +9,8 @@ without its model change) shows up as a difference.
 
 from __future__ import annotations
 
+import warnings
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -20,7 +22,11 @@ def differences(app, metadata) -> list:
     """What `flask db migrate` would write (Alembic's defaults: tables, columns, types,
     nullability, indexes and constraints; not server defaults, which migrations may
     add to fill existing rows)."""
-    with app.app_context():
+    with app.app_context(), warnings.catch_warnings():
+        # SQLite cannot reflect an index on an expression (ix_assessments_campaign_member):
+        # Alembic leaves it out there and says so; the PostgreSQL run compares it.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression")
         with db.engine.connect() as connection:
             return compare_metadata(MigrationContext.configure(connection), metadata)
 
