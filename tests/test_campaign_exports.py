@@ -12,6 +12,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 
+from app.reporting import export
 from tests.support.accounts import add_members
 from tests.support.accounts import create_association
 from tests.support.accounts import login
@@ -104,6 +105,31 @@ def test_the_xlsx_is_a_spreadsheet_not_text(app, client, campaigns):
     assert all(row[0].data_type == "s" for row in members.iter_rows(min_row=2))
     widths = [members.column_dimensions[letter].width for letter in "ABCD"]
     assert all(8 <= width <= 60 for width in widths)
+
+
+def test_the_files_are_streamed_while_the_members_are_read_in_batches(
+    app, client, campaigns, monkeypatch
+):
+    """The CSV is sent while the members' rows are read a batch at a time (at 100,000
+    members neither file is held whole): with batches of two members and a piece sent
+    per row, it arrives row by row and both files hold the rows of one batch."""
+    _earlier, current = campaigns
+    url = f"/es/associations/campaigns/{current}/export"
+    whole_csv = client.get(f"{url}.csv").get_data()
+    whole_book = [sheet_rows(sheet) for sheet in workbook(client, current).worksheets]
+    monkeypatch.setattr(export, "MEMBER_BATCH", 2)
+    monkeypatch.setattr(export, "CSV_CHUNK", 1)
+    response = client.get(f"{url}.csv", buffered=False)
+    assert response.is_streamed
+    pieces = list(response.response)
+    response.close()
+    assert b"".join(pieces) == whole_csv
+    # One piece per row; the blank row between two sheets goes with the next one.
+    assert len(pieces) == whole_csv.count(b"\r\n") - (len(whole_book) - 1)
+    assert [sheet_rows(sheet) for sheet in workbook(client, current).worksheets] == whole_book
+    response = client.get(f"{url}.xlsx", buffered=False)
+    assert response.is_streamed  # sent from its temporary file, not from memory
+    response.close()
 
 
 def test_neither_file_holds_a_totals_only_member(app, client, campaigns):

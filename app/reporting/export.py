@@ -4,7 +4,9 @@ association's earlier campaigns. A "totals only" member appears in no row, in no
 and with no date (docs/SECURITY.md T7).
 
 `campaign_sheets` is the one place that decides which rows exist; the CSV and XLSX
-writers only write them (the CSV one sheet after another, a blank row between).
+writers only write them (the CSV one sheet after another, a blank row between). The
+members' rows are read from the database a batch at a time while the file is written,
+so that a campaign of 100,000 members takes no more memory than one of 100.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import csv
 import io
 import re
 import tempfile
+from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +39,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 COLUMN_WIDTH = (8, 60)  # characters: the narrowest and widest column of a sheet
+MEMBER_BATCH = 1000  # members' rows fetched at a time: the export's memory stays flat
+CSV_CHUNK = 64 * 1024  # characters sent at a time: one write per row would be slow
 
 
 def neutralise(value) -> str:
@@ -49,10 +54,11 @@ def neutralise(value) -> str:
 @dataclass
 class Sheet:
     """One table of the export: a translated name and its rows (the first is its title
-    or header row). Cells are text, whole numbers or dates."""
+    or header row). Cells are text, whole numbers or dates. The rows can be read more
+    than once (the XLSX measures its columns first)."""
 
     name: str
-    rows: list[list]
+    rows: Iterable[list]
 
 
 def _named(campaign_id: int):
@@ -78,35 +84,49 @@ def named_members(campaign_id: int, limit: int | None) -> list:
     return [row[1:] for row in rows]
 
 
-def _dimension_scores(campaign_id: int) -> dict:
-    named_ids = _named(campaign_id).with_only_columns(Assessment.id).scalar_subquery()
-    scores = {}
-    items = sa.select(ResultItem.assessment_id, ResultItem.key, ResultItem.value).where(
-        ResultItem.kind == "dimension", ResultItem.assessment_id.in_(named_ids)
+def _area_score(area_id: str):
+    """A member's score in an area, read through the index of its result's items (NULL
+    where the result has none: an area with no score is stored as no row)."""
+    return (
+        sa.select(ResultItem.value)
+        .where(
+            ResultItem.assessment_id == Assessment.id,
+            ResultItem.kind == "dimension",
+            ResultItem.key == area_id,
+        )
+        .scalar_subquery()
     )
-    for assessment_id, key, value in db.session.execute(items):
-        scores.setdefault(assessment_id, {})[key] = value
-    return scores
 
 
 def _whole(value: float | None) -> int | str:
     return "" if value is None else round(value)
 
 
-def _member_rows(campaign, areas, level_titles) -> list[list]:
-    header = [_("Organisation"), _("Submitted"), _("Overall"), _("Level")]
-    rows = [header + [title for _id, title in areas]]
-    scores = _dimension_scores(campaign.id)
-    unnamed_label = _("Member without a name")
-    for assessment_id, name, overall, level, submitted_at in db.session.execute(
-        _named(campaign.id)
-    ):
-        dimension_scores = scores.get(assessment_id, {})
-        rows.append(
-            [name or unnamed_label, submitted_at.date(), overall, level_titles.get(level, level)]
-            + [dimension_scores.get(area_id, "") for area_id, _title in areas]
+class MemberRows:
+    """The members' sheet: its header, then one row per named member in name order,
+    read from the database MEMBER_BATCH rows at a time, anew each time it is read."""
+
+    def __init__(self, campaign_id: int, areas, level_titles):
+        self.campaign_id = campaign_id
+        self.areas = areas
+        self.level_titles = level_titles
+
+    def __iter__(self) -> Iterator[list]:
+        header = [_("Organisation"), _("Submitted"), _("Overall"), _("Level")]
+        yield header + [title for _id, title in self.areas]
+        unnamed_label = _("Member without a name")
+        query = _named(self.campaign_id).add_columns(
+            *(_area_score(area_id) for area_id, _title in self.areas)
         )
-    return rows
+        rows = db.session.execute(query, execution_options={"yield_per": MEMBER_BATCH})
+        for _id, name, overall, level, submitted_at, *scores in rows:
+            yield [
+                name or unnamed_label,
+                submitted_at.date(),
+                overall,
+                self.level_titles.get(level, level),
+                *("" if score is None else score for score in scores),
+            ]
 
 
 def _release_rows(release, areas, level_titles) -> list[list]:
@@ -184,11 +204,12 @@ def _comparison_rows(compared, areas) -> list[list]:
 
 
 def campaign_sheets(campaign, questionnaire, content) -> list[Sheet]:
-    """Every row of the export, read before anything is written: a database failure
-    is then an error page, not a cut file."""
+    """The sheets of the export. Every sheet but the members' is read here, before
+    anything is written; the members' rows are read while the file is written (a
+    database failure there cuts the download, which the browser reports as failed)."""
     areas = [(d.id, content(d, "title")) for d in questionnaire.dimensions if not d.legal]
     level_titles = {level.id: content(level, "title") for level in questionnaire.levels}
-    sheets = [Sheet(_("Members"), _member_rows(campaign, areas, level_titles))]
+    sheets = [Sheet(_("Members"), MemberRows(campaign.id, areas, level_titles))]
     release = aggregates.latest_release(campaign.id)
     if release is None:
         return sheets
@@ -204,25 +225,22 @@ def campaign_sheets(campaign, questionnaire, content) -> list[Sheet]:
 
 
 def campaign_csv(sheets: list[Sheet]) -> Iterator[str]:
-    """The CSV text, line by line: each sheet's rows, a blank row between sheets."""
+    """The CSV text in pieces of about CSV_CHUNK characters: each sheet's rows, a blank
+    row between sheets."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-
-    def line(cells) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([neutralise(cell) for cell in cells])
-        return buffer.getvalue()
-
-    def lines():
-        yield "\ufeff"  # BOM: spreadsheet programs then read UTF-8
-        for index, sheet in enumerate(sheets):
-            if index:
-                yield line([])
-            for row in sheet.rows:
-                yield line(row)
-
-    return lines()
+    buffer.write("\ufeff")  # BOM: spreadsheet programs then read UTF-8
+    for index, sheet in enumerate(sheets):
+        if index:
+            writer.writerow([])
+        for row in sheet.rows:
+            writer.writerow([neutralise(cell) for cell in row])
+            if buffer.tell() >= CSV_CHUNK:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 def campaign_xlsx(sheets: list[Sheet]):
@@ -235,22 +253,26 @@ def campaign_xlsx(sheets: list[Sheet]):
         worksheet.freeze_panes = "A2"
         for column, width in enumerate(_column_widths(sheet.rows), start=1):
             worksheet.column_dimensions[get_column_letter(column)].width = width
-        for number, row in enumerate(sheet.rows):
-            worksheet.append([_xlsx_cell(worksheet, value, bold=not number) for value in row])
+        rows = iter(sheet.rows)
+        title = next(rows)  # every sheet starts with its title or header row, in bold
+        worksheet.append([_bold_cell(worksheet, _xlsx_value(value)) for value in title])
+        for row in rows:
+            worksheet.append([_xlsx_value(value) for value in row])
     output = tempfile.TemporaryFile()
     workbook.save(output)
     output.seek(0)
     return output
 
 
-def _xlsx_cell(worksheet, value, bold: bool) -> WriteOnlyCell:
-    if isinstance(value, str):
-        value = neutralise(value)  # text stays text, never a formula
+def _xlsx_value(value):
+    """A cell's value: text stays text, never a formula; openpyxl writes a date as a
+    number with the format yyyy-mm-dd."""
+    return neutralise(value) if isinstance(value, str) else value
+
+
+def _bold_cell(worksheet, value) -> WriteOnlyCell:
     cell = WriteOnlyCell(worksheet, value=value)
-    if isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    if bold:
-        cell.font = Font(bold=True)
+    cell.font = Font(bold=True)
     return cell
 
 
@@ -259,7 +281,7 @@ def _sheet_name(name: str) -> str:
     return SHEET_NAME_FORBIDDEN.sub(" ", name)[:31]
 
 
-def _column_widths(rows: list[list]) -> list[int]:
+def _column_widths(rows: Iterable[list]) -> list[int]:
     """The longest text of each column, within COLUMN_WIDTH; a title row (one cell
     only) spills over the next columns and is not counted."""
     widths = []
