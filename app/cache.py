@@ -90,16 +90,18 @@ JOURNEYS = Declaration(
     "it holds answers, never a token",
     entry_bytes=16 * 1024,  # the walk's outcomes and the asked forms of ~100 questions
 )
-STEP_PAGES = Declaration(
-    "step pages",
-    512,  # ~30 KB each, kept twice (text and pre-deflated pieces)
-    key="questionnaire id, version and file sha256, language, step, whether it returns to "
-    "the review, its place in the journey (number of steps), and each question it shows "
-    "with its asked form and stored value",
-    why="the step template reads only these; it is rendered with holes instead of the "
-    "token and the CSRF token, filled per request (a page that would carry the visitor's "
-    "own token is never kept); pages with a flashed message or for a logged-in user are "
-    "not cached (tests/test_cache.py)",
+PAGES_WITH_HOLES = Declaration(
+    "pages with holes",
+    512,  # ~30 KB each, kept twice (text and pre-deflated parts)
+    key="the page (a step or the results) and what its template reads: for a step, the "
+    "questionnaire id, version and file sha256, language, step, whether it returns to the "
+    "review, its place in the journey (number of steps) and each question it shows with its "
+    "asked form and stored value; for the results, the results report's key (RESULT_REPORTS) "
+    "and the campaign the assessment belongs to",
+    why="the templates read only these; they are rendered with holes instead of the token "
+    "and the CSRF token, filled per request (a page that would carry the visitor's own "
+    "token anywhere else is never kept); pages with a flashed message or for a logged-in "
+    "user are not kept (tests/test_cache.py)",
     max_bytes=12 * MB,
 )
 LANDING_PAGES = Declaration(
@@ -186,7 +188,7 @@ result_reports = AppCache(RESULT_REPORTS)
 result_pdfs = AppCache(RESULT_PDFS)
 form_classes = AppCache(FORM_CLASSES)
 journeys = AppCache(JOURNEYS)
-step_pages = AppCache(STEP_PAGES)
+pages_with_holes = AppCache(PAGES_WITH_HOLES)
 landing_pages = AppCache(LANDING_PAGES)
 
 
@@ -238,7 +240,7 @@ DECLARATIONS = (
     RESULT_PDFS,
     FORM_CLASSES,
     JOURNEYS,
-    STEP_PAGES,
+    PAGES_WITH_HOLES,
     LANDING_PAGES,
     MARKDOWN,
     CONTENT_CATALOGS,

@@ -17,6 +17,7 @@ from app.compression import PageWithHoles
 from tests.support.accounts import create_association
 from tests.support.accounts import login
 from tests.support.visitor import Visitor
+from tests.support.visitor import best
 
 APP = Path(__file__).resolve().parent.parent / "app"
 # Functions that are the same for every request; the language they format in is in
@@ -142,10 +143,14 @@ def test_two_visitors_with_the_same_answers_get_their_own_links(client, app):
     assert second.token in second.page and first.token not in second.page
 
 
+def kept_pages(app, kind: str) -> list[str]:
+    kept = app.extensions.get("caches", {}).get("pages with holes")
+    pages = kept._entries.items() if kept else []
+    return [b"".join(page.parts).decode() for key, page in pages if key[0] == kind]
+
+
 def kept_step_pages(app) -> list[str]:
-    kept = app.extensions.get("caches", {}).get("step pages")
-    pages = kept._entries.values() if kept else []
-    return [b"".join(page.parts).decode() for page in pages]
+    return kept_pages(app, "step")
 
 
 def test_kept_step_pages_carry_each_visitors_own_token_and_csrf_token(app):
@@ -166,6 +171,27 @@ def test_kept_step_pages_carry_each_visitors_own_token_and_csrf_token(app):
     step = second.url
     second.submit()  # its own CSRF token is accepted: the save moves on
     assert second.url != step and "/s/" in second.url or "/review" in second.url
+
+
+def test_a_kept_results_page_carries_the_visitors_own_token_everywhere(app):
+    visitor = Visitor(app.test_client())
+    visitor.start()
+    visitor.answer_all(best)
+    visitor.submit()
+    assert visitor.url.endswith("/results")
+    visitor.get(visitor.url)  # without the "submitted" message: a page that may be kept
+    kept = kept_pages(app, "results")
+    assert len(kept) == 1 and visitor.token not in kept[0]
+    assert visitor.csrf_token not in kept[0]
+    again = visitor.client.get(f"/ht/a/{visitor.token}/results").get_data(as_text=True)
+    assert len(kept_pages(app, "results")) == 2  # one per language
+    for lang in ("es", "en"):  # the header's links to the other languages
+        assert f'href="/{lang}/a/{visitor.token}/results"' in again
+    visitor.page = again
+    response = visitor.client.post(
+        f"/ht/a/{visitor.token}/reassess", data={"csrf_token": visitor.csrf_token}
+    )
+    assert response.status_code == 302  # its own CSRF token is accepted
 
 
 def test_a_kept_step_page_is_the_same_compressed_or_not(app):

@@ -26,9 +26,9 @@ from sqlalchemy.exc import ProgrammingError
 from .. import default_questionnaire
 from .. import questionnaires
 from ..cache import RESULT_PDF_MAX_BYTES
+from ..cache import pages_with_holes
 from ..cache import result_pdfs
 from ..cache import result_reports
-from ..cache import step_pages
 from ..compression import PageWithHoles
 from ..database import read_first
 from ..database import start_writing
@@ -212,15 +212,12 @@ def section(token, section_id):
 
 
 def step_page(loaded, step):
-    """A step as a GET shows it. Its HTML is a function of the key below, so it is
-    rendered once per worker with holes for the token and the CSRF token
-    (cache.STEP_PAGES), unless something personal shows on it: a flashed message, or
-    the account of a logged-in user in the footer."""
+    """A step as a GET shows it: a page with holes (`page_with_holes`), whose key is what
+    the step template reads."""
     questionnaire, journey = loaded.questionnaire, loaded.journey
-    if "_flashes" in session or "_user_id" in session:
-        return render_step(questionnaire, journey, step, loaded.token)
     steps = journey.steps
     key = (
+        "step",
         questionnaire.id,
         questionnaire.version,
         questionnaire.sha256,
@@ -234,13 +231,27 @@ def step_page(loaded, step):
             for q in journey.questions(step)
         ),
     )
-    page = step_pages.get(key)
+
+    def render(token, csrf):
+        return render_step(questionnaire, journey, step, token, csrf=csrf)[0]
+
+    return page_with_holes(key, loaded.token, render)
+
+
+def page_with_holes(key, token, render):
+    """A page that is the same for every visitor with the same `key`, but for the token
+    and the CSRF token: `render(token, csrf)` draws it once per worker with holes in their
+    place (cache.PAGES_WITH_HOLES), filled per request. A page with something personal on
+    it (a flashed message, the account of a logged-in user in the footer) is drawn as is."""
+    if "_flashes" in session or "_user_id" in session:
+        return render(token, None)
+    page = pages_with_holes.get(key)
     if page is None:
-        html, _status = render_step(questionnaire, journey, step, TOKEN_HOLE, csrf=CSRF_HOLE)
+        html = render(TOKEN_HOLE, CSRF_HOLE)
         page = PageWithHoles(html, (TOKEN_HOLE, CSRF_HOLE))
-        if loaded.token not in html:  # a page that shows the token anywhere else stays its own
-            step_pages.put(key, page)
-    return page.response({TOKEN_HOLE: loaded.token, CSRF_HOLE: generate_csrf()})
+        if token not in html:  # a page that shows the token anywhere else stays its own
+            pages_with_holes.put(key, page)
+    return page.response({TOKEN_HOLE: token, CSRF_HOLE: generate_csrf()})
 
 
 def save(loaded, step, changes) -> bool:
@@ -651,7 +662,19 @@ def results(token):
     context = results_context(token)
     if context is None:
         return redirect(url_for("assess.review", token=token))
-    return render_template("assess/results.html", **context, report=rendered_report(context))
+    key = ("results", *report_key(context), context["assessment"].campaign_id)
+
+    def render(token, csrf):
+        return render_template(
+            "assess/results.html",
+            **context | {"token": token},
+            report=rendered_report(context),
+            # The header's links to this page in the other languages, built on `token`.
+            switch_language_url=lambda lang: url_for("assess.results", token=token, lang=lang),
+            **({"csrf_token": lambda: csrf} if csrf else {}),
+        )
+
+    return page_with_holes(key, token, render)
 
 
 @bp.get("/<token>/results.pdf")
