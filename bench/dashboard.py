@@ -1,4 +1,5 @@
-"""Time an association's campaign dashboard and CSV export over 10,000 submitted members.
+"""Time an association's campaign dashboard and its CSV and XLSX exports over --count
+submitted members (10,000 by default; issue 17 asks about 100,000).
 
 Run by hand, from the project root:
 
@@ -14,18 +15,36 @@ it was. A SQLite URL given explicitly is used as it is (and kept).
 What it does:
 1. create_app() on that database, run the migrations;
 2. create one approved association with one user, and one campaign;
-3. bulk-load 10,000 submitted assessments into the campaign with SQLAlchemy
+3. bulk-load --count submitted assessments into the campaign with SQLAlchemy
    Core executemany inserts (assessments, answers, result_items), scored by
-   the engine from 200 distinct random answer sets, 10 % of them sharing
-   their named result, plus 1,000 started but unsubmitted ones;
-4. log in through the login form with the Flask test client, then time
-   GET /es/associations/campaigns/<id> and .../export.csv (whole streamed
-   body) -- 2 warm-ups, then 20 timed repetitions each -- and count the SQL
-   statements each request runs (a `before_cursor_execute` listener; on
-   SQLite the app's own `BEGIN` counts as one).
+   the engine from 200 distinct random answer sets, --named-share of them
+   (10 %) sharing their named result -- the export's rows --, plus --count / 10
+   started but unsubmitted ones;
+4. with --release, make the campaign's release (figures and breakdowns) as a
+   submission would, so the dashboard and the exports show every section (on
+   PostgreSQL at 100,000 members it needs DATABASE_STATEMENT_TIMEOUT_MS=120000
+   in the environment: its breakdowns' medians take longer than 5 s);
+5. log in through the login form with the Flask test client, then time
+   GET /es/associations/campaigns/<id> (2 warm-ups, then --repeat timed
+   requests) and .../export.csv and .../export.xlsx (whole body; 1 warm-up,
+   then --export-repeat), and count the SQL statements each request runs (a
+   `before_cursor_execute` listener; on SQLite the app's own `BEGIN` counts
+   as one). Wall time and the process's CPU time (time.process_time: the
+   machine is shared) are both printed;
+6. measure one more request of each export for memory: the process's peak
+   resident memory during the request above its resident memory before it
+   (VmHWM, reset through /proc/self/clear_refs; it sees the database
+   driver's C buffers too), and the tracemalloc peak of Python objects (a
+   separate request: tracing slows it down). An export that streams keeps
+   both flat from 10,000 to 100,000 rows.
 
-Targets: dashboard p50 <= 150 ms over 10,000 assessments; export < 5 s.
-Everything stops by itself: the run is bounded by --repeat and the data size.
+With --explain FOLDER it also writes the plan of every SELECT one request of
+each page runs to FOLDER/explain-<database>-<page>.txt: EXPLAIN QUERY PLAN on
+SQLite, EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL (which runs the query again).
+
+Targets (issue 17): dashboard p50 <= 40 ms over 100,000 assessments; each
+export < 3 s with flat memory. Everything stops by itself: the run is bounded
+by --repeat, --export-repeat and the data size.
 
 bench/http.py imports the loader of this file (prepared_database,
 create_bench_app, seed_association, load_campaign) to seed its own database.
@@ -35,14 +54,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import math
 import random
+import re
 import shutil
 import signal
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 import uuid
 from dataclasses import dataclass
 from dataclasses import field
@@ -81,8 +103,8 @@ from bench.engine import random_answer  # noqa: E402
 EMAIL = "bench@gremio.example"
 PASSWORD = "correct horse battery staple"  # noqa: S105 (a throw-away bench account)
 BENCH_SECRET = "x" * 40
-DASHBOARD_TARGET_MS = 150
-EXPORT_TARGET_MS = 5000
+DASHBOARD_TARGET_MS = 40
+EXPORT_TARGET_MS = 3000
 
 
 # --- The database ------------------------------------------------------------
@@ -395,6 +417,7 @@ def percentile(values, fraction: float) -> float:
 class Timing:
     name: str
     ms: list
+    cpu_ms: list
     queries: list
     sql_ms: list
     size: int
@@ -406,8 +429,8 @@ class Timing:
         return statistics.median(self.ms)
 
     @property
-    def p95(self):
-        return percentile(self.ms, 0.95)
+    def p99(self):
+        return percentile(self.ms, 0.99)
 
 
 def login(client, email: str = EMAIL, password: str = PASSWORD) -> None:
@@ -422,24 +445,105 @@ def login(client, email: str = EMAIL, password: str = PASSWORD) -> None:
         raise SystemExit(f"login failed: HTTP {response.status_code}")
 
 
+def fetch_body(client, url) -> tuple[int, int, int]:
+    """(status, bytes, lines) of a GET, its body read chunk by chunk as a server sends
+    it (a streamed body is never held whole here)."""
+    response = client.get(url, buffered=False)
+    size = lines = 0
+    for chunk in response.response:
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+    response.close()
+    return response.status_code, size, lines
+
+
 def time_get(client, counter, name, url, repeat, warmup) -> Timing:
-    ms, queries, sql_ms = [], [], []
+    ms, cpu_ms, queries, sql_ms = [], [], [], []
     size = status = lines = 0
     for number in range(warmup + repeat):
         counter.reset()
-        started = time.perf_counter()
-        response = client.get(url)
-        body = response.get_data()  # consumes a streamed body in full
+        started, started_cpu = time.perf_counter(), time.process_time()
+        status, size, lines = fetch_body(client, url)
         elapsed = (time.perf_counter() - started) * 1000
-        response.close()
-        status, size, lines = response.status_code, len(body), body.count(b"\n")
+        elapsed_cpu = (time.process_time() - started_cpu) * 1000
         if status != 200:
             raise SystemExit(f"{name}: HTTP {status} for {url}")
         if number >= warmup:
             ms.append(elapsed)
+            cpu_ms.append(elapsed_cpu)
             queries.append(counter.count)
             sql_ms.append(counter.seconds * 1000)
-    return Timing(name, ms, queries, sql_ms, size, status, lines)
+    return Timing(name, ms, cpu_ms, queries, sql_ms, size, status, lines)
+
+
+def _memory_kib(field_name: str) -> int:
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(rf"{field_name}:\s+(\d+)", status).group(1))
+
+
+def peak_memory(client, url) -> tuple[float, float]:
+    """(MiB of resident memory the request added at its peak, MiB of the tracemalloc
+    peak of another request): what one download costs the process."""
+    # Give the memory freed by the loading back to the system first (glibc), so that a
+    # request that needs more shows up in the RSS instead of reusing freed pages.
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
+    before = _memory_kib("VmRSS")
+    fetch_body(client, url)
+    rss = (_memory_kib("VmHWM") - before) / 1024
+    tracemalloc.start()
+    try:
+        fetch_body(client, url)
+        traced = tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+    return rss, traced
+
+
+def selects_of(client, engine, url) -> list[tuple]:
+    """(statement, parameters) of each SELECT one GET of `url` runs."""
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        fetch_body(client, url)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    return statements
+
+
+def explain_requests(client, engine, pages: dict, folder: Path) -> None:
+    """Write the plan of each SELECT that one GET of each page runs (pages: name -> URL)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dialect = engine.dialect.name
+    prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+    for name, url in pages.items():
+        statements = selects_of(client, engine, url)
+        report = []
+        with engine.connect() as connection:
+            for number, (statement, parameters) in enumerate(statements, start=1):
+                plan = connection.exec_driver_sql(prefix + statement, parameters).all()
+                lines = [" | ".join(str(cell) for cell in row) for row in plan]
+                report += [f"-- query {number}", statement, f"-- parameters {parameters}"]
+                report += ["-- plan", *lines, ""]
+        path = folder / f"explain-{dialect}-{name}.txt"
+        path.write_text("\n".join(report))
+        print(f"plans of {len(statements)} queries: {path}")
+
+
+def make_release(app, campaign_id: int) -> float:
+    """The campaign's release, made as a submission makes it; returns its seconds."""
+    from app.reporting.aggregates import refresh_release
+
+    started = time.perf_counter()
+    with app.app_context():
+        refresh_release(campaign_id)
+        db.session.commit()
+    return time.perf_counter() - started
 
 
 def verdict(ok: bool) -> str:
@@ -450,8 +554,19 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: a fresh temporary SQLite file")
     parser.add_argument("--count", type=int, default=10_000, help="submitted assessments")
-    parser.add_argument("--repeat", type=int, default=20, help="timed requests per endpoint")
+    parser.add_argument("--repeat", type=int, default=20, help="timed dashboard requests")
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--export-repeat", type=int, default=3, help="timed requests per export")
+    parser.add_argument("--explain", type=Path, help="write the query plans to this folder")
+    parser.add_argument(
+        "--named-share",
+        type=float,
+        default=0.1,
+        help="share of members named in the export (1: every member is a row)",
+    )
+    parser.add_argument(
+        "--release", action="store_true", help="make the campaign's release after loading"
+    )
     parser.add_argument(
         "--no-answers", action="store_true", help="skip the answers rows (faster load)"
     )
@@ -465,7 +580,11 @@ def main(argv=None) -> int:
             print(f"database: {describe(url)}")
             campaign_id = seed_association(app)
             report = load_campaign(
-                app, campaign_id, count=args.count, with_answers=not args.no_answers
+                app,
+                campaign_id,
+                count=args.count,
+                named_share=args.named_share,
+                with_answers=not args.no_answers,
             )
             print(
                 f"loaded {report.submitted:,} submitted + {report.started_only:,} started "
@@ -473,34 +592,48 @@ def main(argv=None) -> int:
                 f"{report.result_items:,} result items in {report.seconds:.1f} s"
             )
             print("levels: " + ", ".join(f"{k} {v}" for k, v in sorted(report.levels.items())))
+            if args.release:
+                print(f"release made in {make_release(app, campaign_id):.1f} s")
             client = app.test_client()
             login(client)
             base = f"/es/associations/campaigns/{campaign_id}"
             with app.app_context():
                 engine = db.engine
+            exports = [f"{base}/export.csv", f"{base}/export.xlsx"]
             with QueryCounter(engine) as counter:
                 dashboard = time_get(client, counter, "dashboard", base, args.repeat, args.warmup)
-                export = time_get(
-                    client, counter, "export.csv", f"{base}/export.csv", args.repeat, args.warmup
-                )
+                timings = [dashboard] + [
+                    time_get(client, counter, url.rsplit("/", 1)[1], url, args.export_repeat, 1)
+                    for url in exports
+                ]
+            memory = {url.rsplit("/", 1)[1]: peak_memory(client, url) for url in exports}
+            if args.explain:
+                pages = {"dashboard": base, "export-csv": exports[0], "export-xlsx": exports[1]}
+                explain_requests(client, engine, pages, args.explain)
+            export = timings[1]
             print()
             print(
-                f"{args.repeat} timed requests each after {args.warmup} warm-ups "
-                "(Flask test client, in process)"
+                f"dashboard: {args.repeat} timed requests after {args.warmup} warm-ups; "
+                f"exports: {args.export_repeat} after 1 (Flask test client, in process)"
             )
             header = (
-                f"{'endpoint':<11} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
-                f"{'SQL ms p50':>10} {'queries':>7} {'bytes':>10}"
+                f"{'endpoint':<11} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'CPU p50':>8} "
+                f"{'SQL ms p50':>10} {'queries':>7} {'bytes':>11}"
             )
             print("(SQL ms: time in cursor.execute, streamed fetches not included)")
             print(header)
             print("-" * len(header))
-            for timing in (dashboard, export):
+            for timing in timings:
                 print(
-                    f"{timing.name:<11} {timing.p50:8.1f} {timing.p95:8.1f} {max(timing.ms):8.1f} "
+                    f"{timing.name:<11} {timing.p50:8.1f} {timing.p99:8.1f} {max(timing.ms):8.1f} "
+                    f"{statistics.median(timing.cpu_ms):8.1f} "
                     f"{statistics.median(timing.sql_ms):10.1f} "
-                    f"{statistics.median(timing.queries):7.0f} {timing.size:10,}"
+                    f"{statistics.median(timing.queries):7.0f} {timing.size:11,}"
                 )
+            print()
+            print("memory of one export request (MiB): peak RSS added, tracemalloc peak")
+            for name, (rss, traced) in memory.items():
+                print(f"  {name:<11} {rss:8.1f} {traced:8.1f}")
             print()
             print(
                 f"dashboard: {statistics.median(dashboard.queries):.0f} SQL queries per request "
@@ -516,10 +649,13 @@ def main(argv=None) -> int:
                 f"  dashboard p50 <= {DASHBOARD_TARGET_MS} ms over {args.count:,} assessments: "
                 f"{dashboard.p50:.1f} ms  {verdict(dashboard.p50 <= DASHBOARD_TARGET_MS)}"
             )
-            print(
-                f"  export < {EXPORT_TARGET_MS / 1000:.0f} s (max of {args.repeat}): "
-                f"{max(export.ms):.0f} ms  {verdict(max(export.ms) < EXPORT_TARGET_MS)}"
-            )
+            print(f"  dashboard p99: {dashboard.p99:.1f} ms")
+            for timing in timings[1:]:
+                print(
+                    f"  {timing.name} < {EXPORT_TARGET_MS / 1000:.0f} s "
+                    f"(max of {args.export_repeat}): {max(timing.ms):.0f} ms  "
+                    f"{verdict(max(timing.ms) < EXPORT_TARGET_MS)}"
+                )
         finally:
             with app.app_context():
                 db.session.remove()
