@@ -297,11 +297,12 @@ class Validator:
         self.content = content
         self.forms = {}
         self.every_page = Section("answers", "", questionnaire.questions)
+        self.blank = Journey(questionnaire, {}, {})  # where every profile page starts
 
     def __call__(self, formdata: MultiDict) -> tuple[dict, dict, list]:
         """(profile, answers, errors); errors are (question id, message)."""
         q = self.questionnaire
-        profile, errors = self._step(Journey(q, {}, {}), q.sections[0], formdata)
+        profile, errors = self._step(self.blank, q.sections[0], formdata)
         answers, more = self._step(Journey(q, profile, {}), self.every_page, formdata)
         return profile, answers, list(dict.fromkeys(errors + more))
 
