@@ -35,6 +35,11 @@ class Declaration:
 
 
 # --- Per application ---------------------------------------------------------
+#
+# Together at most APP_CACHES_MAX_BYTES per worker: a worker starts at about 95 MB and
+# must stay under 120 MB however long it runs (bench/soak.py). Entry weights of objects
+# were measured with tracemalloc on the shipped questionnaire.
+APP_CACHES_MAX_BYTES = 24 * MB
 
 QUESTION_WIDGETS = Declaration(
     "question widgets",
@@ -44,6 +49,7 @@ QUESTION_WIDGETS = Declaration(
     why="the HTML is a function of exactly these; the macro is imported without context, "
     "so it cannot read the token or anything else (tests/test_cache.py proves it); free "
     "text, errors and calculator results are never cached",
+    max_bytes=3 * MB,
 )
 LOCKED_RESULTS = Declaration(
     "locked results",
@@ -51,8 +57,8 @@ LOCKED_RESULTS = Declaration(
     key="assessment id, submitted_at",
     why="a submitted assessment's answers never change; a deleted and re-created id has "
     "another submitted_at",
-    max_bytes=16 * MB,
-    entry_bytes=64 * 1024,  # the journey's answers and the result's objects
+    max_bytes=4 * MB,
+    entry_bytes=40 * 1024,  # a journey (12 KB) and its result's objects (25 KB)
 )
 RESULT_REPORTS = Declaration(
     "results reports",
@@ -61,6 +67,7 @@ RESULT_REPORTS = Declaration(
     "id, campaign medians, lists folded (page) or open (PDF)",
     why="the report template reads only the result and these (tests/test_cache.py); the "
     "token and CSRF token stay outside it, in the page around it",
+    max_bytes=3 * MB,
 )
 RESULT_PDFS = Declaration(
     "results PDFs",
@@ -68,7 +75,7 @@ RESULT_PDFS = Declaration(
     key="the key of the results report (RESULT_REPORTS), which holds the language",
     why="the PDF is rendered from that report and the page title (questionnaire and "
     "language); the token is not in it; rendering takes seconds of CPU (bench/pdf.py)",
-    max_bytes=4 * MB,
+    max_bytes=2 * MB,
 )
 # A PDF larger than this is served but not kept, so one large PDF never pushes out the rest.
 RESULT_PDF_MAX_BYTES = 256 * 1024
@@ -79,6 +86,7 @@ FORM_CLASSES = Declaration(
     "questions shown",
     why="a class holds only field definitions from the questionnaire; each request makes "
     "its own form instance with its own data",
+    max_bytes=2 * MB,
     entry_bytes=16 * 1024,
 )
 JOURNEYS = Declaration(
@@ -88,7 +96,8 @@ JOURNEYS = Declaration(
     why="a journey is a pure function of the questionnaire and the values (app/engine is "
     "pure and a Journey is never changed after it is built: with_values makes a new one); "
     "it holds answers, never a token",
-    entry_bytes=16 * 1024,  # the walk's outcomes and the asked forms of ~100 questions
+    max_bytes=3 * MB,
+    entry_bytes=12 * 1024,  # the walk's outcomes and the asked forms of ~100 questions
 )
 PAGES_WITH_HOLES = Declaration(
     "pages with holes",
@@ -102,7 +111,7 @@ PAGES_WITH_HOLES = Declaration(
     "and the CSRF token, filled per request (a page that would carry the visitor's own "
     "token anywhere else is never kept); pages with a flashed message or for a logged-in "
     "user are not kept (tests/test_cache.py)",
-    max_bytes=12 * MB,
+    max_bytes=6 * MB,
 )
 LANDING_PAGES = Declaration(
     "landing pages",
@@ -233,6 +242,16 @@ def memoized(declaration: Declaration):
     return functools.lru_cache(maxsize=declaration.size)
 
 
+APP_CACHES = (
+    QUESTION_WIDGETS,
+    LOCKED_RESULTS,
+    RESULT_REPORTS,
+    RESULT_PDFS,
+    FORM_CLASSES,
+    JOURNEYS,
+    PAGES_WITH_HOLES,
+    LANDING_PAGES,
+)
 DECLARATIONS = (
     QUESTION_WIDGETS,
     LOCKED_RESULTS,

@@ -12,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jinja2 import nodes
 
+from app.cache import APP_CACHES
+from app.cache import APP_CACHES_MAX_BYTES
 from app.cache import DECLARATIONS
 from app.compression import PageWithHoles
 from tests.support.accounts import create_association
@@ -254,3 +256,12 @@ def test_a_cache_is_bounded_in_bytes_as_well_as_entries():
     cache.put(49, "y")  # replacing an entry gives its bytes back
     assert cache.bytes < 10_000 - 900
     assert all(d.max_bytes > 0 for d in DECLARATIONS)
+
+
+def test_the_caches_of_a_worker_fit_its_memory_budget():
+    """bench/soak.py: a worker stays under 120 MB only if its caches stay under this."""
+    from app import cache
+
+    caches = {v.declaration for v in vars(cache).values() if isinstance(v, cache.AppCache)}
+    assert caches == set(APP_CACHES)
+    assert sum(d.max_bytes for d in APP_CACHES) <= APP_CACHES_MAX_BYTES
