@@ -18,6 +18,8 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 from pyxform.xls2xform import convert
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from app.assess import store
 from app.engine import score
@@ -407,10 +409,13 @@ def upload(client, campaign_id, path, lang="es", output="cards", token=True):
     from tests.support.pages import csrf_token_of
 
     dashboard = f"/{lang}/associations/campaigns/{campaign_id}"
-    data = {"output": output, "file": (io.BytesIO(path.read_bytes()), path.name)}
+    data = {"output": output, "file": FileStorage(io.BytesIO(path.read_bytes()), path.name)}
     if token:
         data["csrf_token"] = csrf_token_of(client, dashboard)
-    return client.post(f"{dashboard}/import", data=data, content_type="multipart/form-data")
+    # Encoded here: the test client spools a large form to a file it never closes.
+    boundary, body = encode_multipart(data)
+    content_type = f"multipart/form-data; boundary={boundary}"
+    return client.post(f"{dashboard}/import", data=body, content_type=content_type)
 
 
 def test_dashboard_upload_imports_and_answers_with_the_links(app, tmp_path):
@@ -456,3 +461,21 @@ def test_dashboard_upload_refuses_a_file_too_large_with_a_message(make_app, tmp_
     response = upload(client, campaign_id, path)
     assert response.status_code == 413
     assert "MB" in response.get_data(as_text=True) and assessments(app) == []
+
+
+def test_only_the_dashboard_upload_takes_files_up_to_its_2_mb(app, tmp_path):
+    """The upload's own limit (IMPORT_MAX_BYTES, 2 MB) is above the site's 256 KiB for
+    that route alone: a larger body is the 413 page saying the size, nothing stored."""
+    assert app.config["IMPORT_MAX_BYTES"] == 2 * 1024 * 1024
+    client, campaign_id = association_with_campaign(app)
+    above_site_limit = tmp_path / "notes.csv"
+    above_site_limit.write_bytes(b"a\n" + b"x\n" * 150_000)  # 300 KB, not an export
+    response = upload(client, campaign_id, above_site_limit)
+    assert response.status_code == 422  # read, and refused as no export
+    elsewhere = client.post("/es/associations/campaigns/new", data={"name": "x" * 300_000})
+    assert elsewhere.status_code == 413
+    too_large = tmp_path / "big.csv"
+    too_large.write_bytes(b"a;b\n" + b"1;2\n" * (2 * 1024 * 1024 // 4))
+    response = upload(client, campaign_id, too_large)
+    assert response.status_code == 413
+    assert "2 MB" in response.get_data(as_text=True) and assessments(app) == []
