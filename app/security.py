@@ -138,7 +138,6 @@ def limit_token_guessing(blueprint) -> None:
 
     @blueprint.after_request
     def count_unknown_links(response):
-        limit = counted()
-        if limit is not None and response.status_code == 404:
+        if response.status_code == 404 and (limit := counted()) is not None:
             limiter.limiter.hit(*limit)
         return response
