@@ -82,12 +82,14 @@ class Assessment(db.Model):
         # The dashboard's completed members (aggregates.counted) counted in the index alone.
         sa.Index("ix_assessments_campaign_counted", "campaign_id", "superseded", "submitted_at"),
         # Its started members, count(DISTINCT coalesce(member_id, id)), read in the
-        # index's order instead of sorted (member_id: the index alone answers).
+        # index's order instead of sorted; with member_id and id the index alone answers
+        # (PostgreSQL reads an expression from an index only if it holds its columns).
         sa.Index(
             "ix_assessments_campaign_member",
             "campaign_id",
             sa.text("coalesce(member_id, id)"),
             "member_id",
+            "id",
         ),
     )
 

@@ -18,7 +18,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('assessments', schema=None) as batch_op:
         batch_op.create_index('ix_assessments_campaign_counted', ['campaign_id', 'superseded', 'submitted_at'], unique=False)
-        batch_op.create_index('ix_assessments_campaign_member', ['campaign_id', sa.text('coalesce(member_id, id)'), 'member_id'], unique=False)
+        batch_op.create_index('ix_assessments_campaign_member', ['campaign_id', sa.text('coalesce(member_id, id)'), 'member_id', 'id'], unique=False)
     with op.batch_alter_table('result_items', schema=None) as batch_op:
         batch_op.create_index('ix_result_items_assessment_kind_key', ['assessment_id', 'kind', 'key', 'value'], unique=False)
 
