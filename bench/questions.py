@@ -74,9 +74,9 @@ from werkzeug.datastructures import MultiDict  # noqa: E402
 
 from app.cache import JOURNEYS  # noqa: E402
 from app.cache import LOCKED_RESULTS  # noqa: E402
+from app.cache import PAGES_WITH_HOLES  # noqa: E402
 from app.cache import RESULT_PDFS  # noqa: E402
 from app.cache import RESULT_REPORTS  # noqa: E402
-from app.cache import STEP_PAGES  # noqa: E402
 from app.engine.loader import load_file  # noqa: E402
 from app.engine.yaml_lines import Loader  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -93,7 +93,7 @@ SOURCE = ROOT / "questionnaires" / ORIGINAL / "v2.yaml"
 SYNTHETIC = "compromiso-migrante-x5"
 COPIES = 5
 SECTION = "gestion-1"
-VISITOR_CACHES = (JOURNEYS, STEP_PAGES, LOCKED_RESULTS, RESULT_REPORTS, RESULT_PDFS)
+VISITOR_CACHES = (JOURNEYS, PAGES_WITH_HOLES, LOCKED_RESULTS, RESULT_REPORTS, RESULT_PDFS)
 US_PER_QUESTION_TARGET = 5.0
 SECTION_RATIO_TARGET = 2.0
 
