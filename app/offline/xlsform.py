@@ -17,7 +17,6 @@ import re
 from io import BytesIO
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from werkzeug.datastructures import MultiDict
 
 from ..assess.forms import SharingForm
@@ -247,6 +246,8 @@ def xlsform(questionnaire, languages: list[str]) -> bytes:
     """The XLSForm workbook (.xlsx) of a questionnaire version in these languages, the
     questionnaire's own language first. Raises XLSFormError naming the question when
     something cannot be said in XLSForm."""
+    from openpyxl import Workbook  # here: ~16 MB a web worker loads only when it needs it
+
     form = FormSheets(questionnaire, languages)
     book = Workbook()
     book.remove(book.active)
