@@ -1,4 +1,4 @@
-"""indexes for the campaign dashboard's counts and the export's area scores
+"""indexes for the campaign dashboard's counts and release, and the export's area scores
 
 Revision ID: 0006
 Revises: 0005
@@ -21,9 +21,13 @@ def upgrade():
         batch_op.create_index('ix_assessments_campaign_member', ['campaign_id', sa.text('coalesce(member_id, id)'), 'member_id', 'id'], unique=False)
     with op.batch_alter_table('result_items', schema=None) as batch_op:
         batch_op.create_index('ix_result_items_assessment_kind_key', ['assessment_id', 'kind', 'key', 'value'], unique=False)
+    with op.batch_alter_table('releases', schema=None) as batch_op:
+        batch_op.create_index('ix_releases_campaign_latest', ['campaign_id', 'id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('releases', schema=None) as batch_op:
+        batch_op.drop_index('ix_releases_campaign_latest')
     with op.batch_alter_table('result_items', schema=None) as batch_op:
         batch_op.drop_index('ix_result_items_assessment_kind_key')
     with op.batch_alter_table('assessments', schema=None) as batch_op:
