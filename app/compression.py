@@ -98,8 +98,8 @@ def compress(response):
 # A gzip member is a header, a raw deflate stream and a trailer (CRC-32 and length of
 # the text). A deflate stream may be made of pieces compressed apart, each ended by a
 # sync flush (byte-aligned, not final), then one final block. So the constant parts of
-# a kept page are deflated once, at the best level, and each request only adds its
-# holes' values as stored blocks: no compression work per request.
+# a kept page are deflated once (when it is served again), at the best level, and each
+# request only adds its holes' values as stored blocks: no compression work per request.
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # no name, no time, best level
 FINAL_BLOCK = b"\x01\x00\x00\xff\xff"  # an empty stored block marked last
 MAX_STORED_BLOCK = 65_535
@@ -121,15 +121,19 @@ def _stored_piece(data: bytes) -> bytes:
 
 class PageWithHoles:
     """A rendered page kept without what belongs to one visitor: each hole (a marker
-    string) is filled per request. Holds the page's constant parts as text and
-    pre-deflated, so a response costs a join and a CRC-32, compressed or not."""
+    string) is filled per request. Its constant parts are kept as text and, once the
+    page is served compressed a second time, pre-deflated: from then on a response
+    costs a join and a CRC-32, compressed or not. The first is compressed whole, as
+    any page: most pages are seen once, and deflating at the best level costs more."""
 
     def __init__(self, html: str, holes: tuple[str, ...]):
         pattern = re.compile("|".join(re.escape(hole) for hole in holes))
         self.parts = [part.encode() for part in pattern.split(html)]
         self.holes = pattern.findall(html)  # the hole between parts[i] and parts[i + 1]
-        self.deflated = [_deflated_piece(part) for part in self.parts]
-        self.size_in_bytes = sum(map(len, self.parts)) + sum(map(len, self.deflated))
+        self.deflated = None  # the parts deflated, from the second compressed response
+        self.compressed_once = False
+        # What the cache counts: the text, and room for the deflated parts (~1/4 of it).
+        self.size_in_bytes = sum(map(len, self.parts)) * 5 // 4
 
     def body(self, values: dict[str, str]) -> bytes:
         """The page with its holes filled (`values`: hole -> text)."""
@@ -140,6 +144,11 @@ class PageWithHoles:
         """`body(values)`, gzip-compressed."""
         filled = [values[hole].encode() for hole in self.holes]
         text = b"".join(_interleave(self.parts, filled))
+        if not self.compressed_once:
+            self.compressed_once = True
+            return _gzip(text)
+        if self.deflated is None:
+            self.deflated = [_deflated_piece(part) for part in self.parts]
         stream = b"".join(_interleave(self.deflated, [_stored_piece(v) for v in filled]))
         trailer = struct.pack("<II", zlib.crc32(text), len(text) & 0xFFFFFFFF)
         return GZIP_HEADER + stream + FINAL_BLOCK + trailer
