@@ -230,19 +230,20 @@ holes = ("hole-a", "hole-b")
 
 
 @given(
-    pieces=st.lists(st.text(max_size=300), min_size=1, max_size=6),
+    # Without "-", no text can hold a hole's marker ("hole-a").
+    pieces=st.lists(
+        st.text(st.characters(exclude_characters="-"), max_size=300), min_size=1, max_size=6
+    ),
     values=st.tuples(st.text(max_size=80), st.text(max_size=80)),
 )
 def test_a_page_with_holes_fills_them_and_gzips_to_the_same_bytes(pieces, values):
-    pieces = [piece.replace("hole-", "") for piece in pieces]
     html = "".join(piece + holes[i % 2] for i, piece in enumerate(pieces))
+    expected = "".join(piece + values[i % 2] for i, piece in enumerate(pieces)).encode()
     filled = dict(zip(holes, values, strict=True))
     page = PageWithHoles(html, holes)
-    expected = html.replace("hole-a", "\0a").replace("hole-b", "\0b")
-    expected = expected.replace("\0a", values[0]).replace("\0b", values[1])
-    assert page.body(filled) == expected.encode()
+    assert page.body(filled) == expected
     first, kept = page.gzipped(filled), page.gzipped(filled)  # whole, then from its parts
-    assert gzip.decompress(first) == gzip.decompress(kept) == expected.encode()
+    assert gzip.decompress(first) == gzip.decompress(kept) == expected
 
 
 def test_a_cache_is_bounded_in_bytes_as_well_as_entries():
