@@ -232,7 +232,9 @@ holes = ("hole-a", "hole-b")
 @given(
     # Without "-", no text can hold a hole's marker ("hole-a").
     pieces=st.lists(
-        st.text(st.characters(exclude_characters="-"), max_size=300), min_size=1, max_size=6
+        st.text(st.characters(codec="utf-8", exclude_characters="-"), max_size=300),
+        min_size=1,
+        max_size=6,
     ),
     values=st.tuples(st.text(max_size=80), st.text(max_size=80)),
 )
