@@ -739,16 +739,26 @@ def main(argv=None) -> int:
         print(f"gunicorn not found at {GUNICORN}: run `make install` first", file=sys.stderr)
         return 2
 
-    # A SIGTERM (e.g. from a timeout) must still run the clean-up below.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     secret = secrets.token_hex(32)
-    folder = Path(tempfile.mkdtemp(prefix="bench-http-"))
+    return with_servers(
+        args.database_url,
+        "bench-http-",
+        lambda url, folder, servers: measure(args, url, secret, folder, servers),
+    )
+
+
+def with_servers(database_url, prefix: str, work) -> int:
+    """`work(url, folder, servers)` on a prepared database (bench/dashboard.py) and a
+    temporary folder: every server it appended to `servers` is stopped and the folder
+    removed afterwards, also on error, Ctrl-C or SIGTERM (e.g. from a timeout)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     servers: list[Server] = []
     try:
-        with prepared_database(args.database_url) as url:
+        with prepared_database(database_url) as url:
             try:
-                return measure(args, url, secret, folder, servers)
-            finally:
+                return work(url, folder, servers)
+            finally:  # before the database goes: a PostgreSQL schema is dropped with it
                 for server in servers:
                     server.stop()
     finally:

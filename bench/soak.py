@@ -50,9 +50,6 @@ import math  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import secrets  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
@@ -63,7 +60,6 @@ from app.engine.loader import load_file  # noqa: E402
 from app.extensions import db  # noqa: E402
 from bench.dashboard import create_bench_app  # noqa: E402
 from bench.dashboard import describe  # noqa: E402
-from bench.dashboard import prepared_database  # noqa: E402
 from bench.engine import random_answer  # noqa: E402
 from bench.http import GUNICORN  # noqa: E402
 from bench.http import RSS_TARGET_KB  # noqa: E402
@@ -75,6 +71,7 @@ from bench.http import free_port  # noqa: E402
 from bench.http import header  # noqa: E402
 from bench.http import rss_kb  # noqa: E402
 from bench.http import session_cookie  # noqa: E402
+from bench.http import with_servers  # noqa: E402
 from tests.support.content import EMPRESA  # noqa: E402
 from tests.support.pages import Page  # noqa: E402
 from tests.support.pages import step_form  # noqa: E402
@@ -374,21 +371,9 @@ def main(argv=None) -> int:
         print(f"gunicorn not found at {GUNICORN}: run `make install` first", file=sys.stderr)
         return 2
 
-    # A SIGTERM must still run the clean-up below.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    folder = Path(tempfile.mkdtemp(prefix="bench-soak-"))
-    servers: list[Server] = []
-    try:
-        with prepared_database(None) as url:
-            try:
-                return soak(args, url, folder, servers)
-            finally:
-                for server in servers:
-                    server.stop()
-    finally:
-        for server in servers:
-            server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+    return with_servers(
+        None, "bench-soak-", lambda url, folder, servers: soak(args, url, folder, servers)
+    )
 
 
 if __name__ == "__main__":
