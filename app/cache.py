@@ -14,6 +14,7 @@ Nothing else in `app/` keeps data between requests (tests/test_cache.py checks).
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -36,10 +37,11 @@ class Declaration:
 
 # --- Per application ---------------------------------------------------------
 #
-# Together at most APP_CACHES_MAX_BYTES per worker: a worker starts at about 95 MB and
-# must stay under 120 MB however long it runs (bench/soak.py). Entry weights of objects
+# Together at most APP_CACHES_MAX_BYTES per worker: a worker starts at about 90 MB, its
+# first pages in each language load ~15 MB more (locale data, catalogs, templates), and
+# it must stay under 120 MB however long it runs (bench/soak.py). Entry weights of objects
 # were measured with tracemalloc on the shipped questionnaire.
-APP_CACHES_MAX_BYTES = 24 * MB
+APP_CACHES_MAX_BYTES = 12 * MB
 
 QUESTION_WIDGETS = Declaration(
     "question widgets",
@@ -49,7 +51,7 @@ QUESTION_WIDGETS = Declaration(
     why="the HTML is a function of exactly these; the macro is imported without context, "
     "so it cannot read the token or anything else (tests/test_cache.py proves it); free "
     "text, errors and calculator results are never cached",
-    max_bytes=3 * MB,
+    max_bytes=int(1.5 * MB),
 )
 LOCKED_RESULTS = Declaration(
     "locked results",
@@ -57,7 +59,7 @@ LOCKED_RESULTS = Declaration(
     key="assessment id, submitted_at",
     why="a submitted assessment's answers never change; a deleted and re-created id has "
     "another submitted_at",
-    max_bytes=4 * MB,
+    max_bytes=2 * MB,
     entry_bytes=40 * 1024,  # a journey (12 KB) and its result's objects (25 KB)
 )
 RESULT_REPORTS = Declaration(
@@ -67,7 +69,7 @@ RESULT_REPORTS = Declaration(
     "id, campaign medians, lists folded (page) or open (PDF)",
     why="the report template reads only the result and these (tests/test_cache.py); the "
     "token and CSRF token stay outside it, in the page around it",
-    max_bytes=3 * MB,
+    max_bytes=int(1.5 * MB),
 )
 RESULT_PDFS = Declaration(
     "results PDFs",
@@ -75,7 +77,7 @@ RESULT_PDFS = Declaration(
     key="the key of the results report (RESULT_REPORTS), which holds the language",
     why="the PDF is rendered from that report and the page title (questionnaire and "
     "language); the token is not in it; rendering takes seconds of CPU (bench/pdf.py)",
-    max_bytes=2 * MB,
+    max_bytes=1 * MB,
 )
 # A PDF larger than this is served but not kept, so one large PDF never pushes out the rest.
 RESULT_PDF_MAX_BYTES = 256 * 1024
@@ -86,7 +88,7 @@ FORM_CLASSES = Declaration(
     "questions shown",
     why="a class holds only field definitions from the questionnaire; each request makes "
     "its own form instance with its own data",
-    max_bytes=2 * MB,
+    max_bytes=1 * MB,
     entry_bytes=16 * 1024,
 )
 JOURNEYS = Declaration(
@@ -96,7 +98,7 @@ JOURNEYS = Declaration(
     why="a journey is a pure function of the questionnaire and the values (app/engine is "
     "pure and a Journey is never changed after it is built: with_values makes a new one); "
     "it holds answers, never a token",
-    max_bytes=3 * MB,
+    max_bytes=int(1.5 * MB),
     entry_bytes=12 * 1024,  # the walk's outcomes and the asked forms of ~100 questions
 )
 PAGES_WITH_HOLES = Declaration(
@@ -111,7 +113,7 @@ PAGES_WITH_HOLES = Declaration(
     "and the CSRF token, filled per request (a page that would carry the visitor's own "
     "token anywhere else is never kept); pages with a flashed message or for a logged-in "
     "user are not kept (tests/test_cache.py)",
-    max_bytes=6 * MB,
+    max_bytes=3 * MB,
 )
 LANDING_PAGES = Declaration(
     "landing pages",
@@ -119,7 +121,7 @@ LANDING_PAGES = Declaration(
     key="language",
     why="kept only for visitors with nothing personal (no login, no flashed message); "
     "the page carries no token and no CSRF field",
-    max_bytes=1 * MB,
+    max_bytes=MB // 2,
 )
 
 
@@ -139,7 +141,7 @@ class BoundedCache:
 
     def weigh(self, key, value) -> int:
         if isinstance(value, str | bytes):
-            weight = len(value)
+            weight = sys.getsizeof(value)  # a str with one “ takes 2 bytes a character
         else:  # an object that knows its size says so (e.g. compression.PageWithHoles)
             weight = getattr(value, "size_in_bytes", self.entry_bytes)
         return weight + len(repr(key))
