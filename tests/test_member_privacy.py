@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Assessment
+from app.reporting.aggregates import MIN_GROUP_SIZE
 from tests.support.accounts import add_members
 from tests.support.accounts import create_association
 from tests.support.accounts import create_staff
@@ -146,3 +147,62 @@ def test_staff_see_completions_that_look_made_up(app, client, campaign):
     page = staff.get("/es/admin/").get_data(as_text=True)
     section = page.split("made up")[1] if "made up" in page else page.split("inventad")[1]
     assert "Cámara del Norte" in section and re.search(r"<td[^>]*>3</td>", section)
+
+
+def submit_in_its_own_transaction(app, campaign_id, submitted, commit):
+    """Start, answer and submit one member in one transaction (a worker's thread), as the
+    review page does; `submitted` is set once the submit (and its releases) ran, and the
+    transaction commits when `commit` is set."""
+    from app import engine as scoring
+    from app.assess import store
+    from app.models import Campaign
+    from tests.support.content import profile_for
+
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        questionnaire = app.extensions["questionnaires"].get(campaign.questionnaire_id)
+        profile = {
+            k: int(v) if v.isdigit() else v for k, v in profile_for(questionnaire.id).items()
+        }
+        answers = {q.id: q.best_answer() for q in questionnaire.questions}
+        assessment, _token = Assessment.start(questionnaire, "es", campaign_id=campaign_id)
+        db.session.add(assessment)
+        db.session.flush()
+        store.save_changes(assessment.id, profile)
+        store.submit(assessment, scoring.score(questionnaire, profile, answers), profile)
+        submitted.set()
+        commit.wait(30)
+        db.session.commit()
+
+
+def test_two_submits_at_once_make_one_release(app, client, campaign, database_url):
+    """Two members who submit at the same moment must not each make a release that the
+    other's is missing: the two would differ by one organisation's result."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite lets one writer at a time: two submits cannot overlap")
+    import threading
+
+    from app.models import Release
+
+    campaign, _code = campaign
+    add_members(app, campaign, 5)  # the first release
+    add_members(app, campaign, MIN_GROUP_SIZE - 1)  # one short of the next one
+    events = [(threading.Event(), threading.Event()) for _ in range(2)]
+    threads = [
+        threading.Thread(target=submit_in_its_own_transaction, args=(app, campaign, *pair))
+        for pair in events
+    ]
+    threads[0].start()
+    assert events[0][0].wait(30)  # the first has made its release, not yet committed
+    threads[1].start()
+    second_went_through = events[1][0].wait(2)  # without a lock it does not wait
+    events[1][1].set()
+    events[0][1].set()
+    for thread in threads:
+        thread.join(60)
+    with app.app_context():
+        releases = db.session.scalar(
+            sa.select(sa.func.count()).where(Release.campaign_id == campaign)
+        )
+    assert not second_went_through
+    assert releases == 2

@@ -29,6 +29,7 @@ from . import breakdowns
 
 MIN_GROUP_SIZE = 5
 SMALL_COUNT = 3  # a count below this is shown as "fewer than 3"
+RELEASE_LOCK = 0x52454C  # "REL": the first key of the PostgreSQL advisory lock on releases
 
 
 def too_few(count: int) -> bool:
@@ -242,9 +243,21 @@ def latest_release(campaign_id: int | None) -> Published | None:
     return Published(release.created_at, release.members, Summary.from_json(release.figures))
 
 
+def _lock_releases(campaign_id: int | None) -> None:
+    """Until this transaction ends, no other one may make a release of this campaign
+    (or the national one). On PostgreSQL two submits at once would each count the other's
+    result as not yet there and both make a release, one member apart: comparing them
+    would show one organisation's result. The second now waits for the first to commit
+    and counts again (READ COMMITTED: each statement sees what was committed before it).
+    SQLite lets one writer at a time: its submits cannot overlap."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(RELEASE_LOCK, campaign_id or 0)))
+
+
 def refresh_release(campaign_id: int | None) -> None:
     """Make a new release once at least MIN_GROUP_SIZE member results are new or
     changed since the last one. Called in the transaction that submits a result."""
+    _lock_releases(campaign_id)
     scope = _scope(campaign_id)
     latest = _latest(campaign_id)
     since = () if latest is None else (Assessment.submitted_at > latest.created_at,)
