@@ -36,6 +36,7 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+HEADER_ITEMS = list(HEADERS.items())
 HSTS = "max-age=31536000; includeSubDomains"
 # The JSON API authenticates every call by its Authorization header: no session there.
 SESSIONLESS_PATH = "/api/"
@@ -99,8 +100,11 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def set_security_headers(response):
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
+        if "Content-Security-Policy" in response.headers:  # a view chose some: keep them
+            for name, value in HEADERS.items():
+                response.headers.setdefault(name, value)
+        else:  # one list appended: a setdefault each cost ~16 us a request (bench/http.py)
+            response.headers.extend(HEADER_ITEMS)
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         if request.endpoint != "static":
