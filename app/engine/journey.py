@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Mapping
+from functools import cached_property
 
 from .model import DONT_KNOW
 from .model import NOT_APPLICABLE
@@ -44,9 +45,10 @@ class Journey:
         """The visible questions of a section, each in the form it is asked."""
         return [self.asked.get(q.id, q) for q in section.questions if self.visible(q)]
 
-    @property
-    def steps(self) -> list[Section]:
-        return [s for s in self.questionnaire.sections if self.questions(s)]
+    @cached_property
+    def steps(self) -> tuple[Section, ...]:
+        """The sections with a question to show (walked once: a journey never changes)."""
+        return tuple(s for s in self.questionnaire.sections if self.questions(s))
 
     @property
     def values(self) -> dict:
