@@ -54,6 +54,15 @@ class AbsoluteSessionInterface(SecureCookieSessionInterface):
             return self.make_null_session(app)
         return super().open_session(app, request)
 
+    def get_signing_serializer(self, app):
+        """Built once for the app's keys (Flask builds one twice a request). The
+        interface belongs to one app (`init_app`), so a change of key builds it again."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if getattr(self, "_keys", None) != keys:
+            self._serializer = super().get_signing_serializer(app)
+            self._keys = keys
+        return self._serializer
+
     def get_expiration_time(self, app, session):
         login_at = session.get("login_at")
         if session.permanent and isinstance(login_at, int):

@@ -124,3 +124,18 @@ def test_concurrent_read_modify_write_loses_nothing(make_app):
     with app.app_context():
         assert errors == []
         assert db.session.get(Answer, answer_id).value == 400
+
+
+def test_the_session_serializer_is_built_once_and_follows_the_secret_key(app):
+    from itsdangerous import BadSignature
+
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first
+    cookie = first.dumps({"seen": 1})
+    app.secret_key, app.config["SECRET_KEY_FALLBACKS"] = "n" * 64, [app.secret_key]
+    rotated = interface.get_signing_serializer(app)
+    assert rotated is not first and rotated.loads(cookie) == {"seen": 1}
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    with pytest.raises(BadSignature):
+        interface.get_signing_serializer(app).loads(cookie)
