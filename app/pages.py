@@ -109,11 +109,18 @@ def favicon():
     return redirect(url_for("static", filename="favicon.svg"))
 
 
+def shows_personal_parts() -> bool:
+    """Whether the page drawn for this request holds something of its visitor besides
+    a token: a flashed message, or a logged-in user's account in the footer. Such a page
+    is never kept for others (the landing page, assessment pages with holes)."""
+    return bool(session.get("_flashes")) or current_user.is_authenticated
+
+
 @bp.get("/<lang>/")
 def landing():
     """The start page. The same for every anonymous visitor without messages, so it is
     rendered once per language and process: the page campaign links send crowds to."""
-    personal = current_user.is_authenticated or session.get("_flashes")
+    personal = shows_personal_parts()
     lang = i18n.current_language()
     page = None if personal else landing_pages.get(lang)
     if page is not None:

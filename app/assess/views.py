@@ -13,7 +13,6 @@ from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -54,6 +53,7 @@ from ..models import shown_token
 from ..pages import RESENDABLE
 from ..pages import render_error
 from ..pages import render_outage
+from ..pages import shows_personal_parts
 from ..qr import qr_svg
 from ..reporting.benchmark import campaign_benchmark
 from ..urls import external_url
@@ -243,7 +243,7 @@ def page_with_holes(key, token, render):
     and the CSRF token: `render(token, csrf)` draws it once per worker with holes in their
     place (cache.PAGES_WITH_HOLES), filled per request. A page with something personal on
     it (a flashed message, the account of a logged-in user in the footer) is drawn as is."""
-    if "_flashes" in session or "_user_id" in session:
+    if shows_personal_parts():
         return render(token, None)
     page = pages_with_holes.get(key)
     if page is None:
