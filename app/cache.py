@@ -127,8 +127,8 @@ LANDING_PAGES = Declaration(
 
 class BoundedCache:
     """A thread-safe mapping that forgets its least recently used entries, bounded in
-    entries and in bytes: text weighs its length, an object its `size_in_bytes`, anything else
-    `entry_bytes`."""
+    entries and in bytes: text weighs what Python stores for it, an object its
+    `size_in_bytes`, anything else `entry_bytes`."""
 
     def __init__(self, size: int, max_bytes: int = 8 * MB, entry_bytes: int = 0):
         self.size = size

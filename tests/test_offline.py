@@ -305,7 +305,7 @@ def test_an_import_stores_what_the_web_stores_on_submit(app, tmp_path):
             answers = {k: v for k, v in submitted.answers.items() if v != ""}  # posts nothing
             store.save_changes(web.id, submitted.profile | answers)
             expected = score(questionnaire, submitted.profile, answers)
-            assert store.record_result(web, expected, submitted.profile)
+            assert store.submit(web, expected, submitted.profile)
             db.session.refresh(web)  # written by a Core UPDATE
             assert store.load_values(imported, questionnaire) == store.load_values(
                 web, questionnaire

@@ -107,14 +107,18 @@ def _execute(statements: dict, parameters) -> None:
     connection.execute(statements[connection.dialect.name], parameters)
 
 
-def save_changes(assessment_id: int, changes: dict) -> None:
-    """Upsert changed answers and delete cleared ones, in the caller's transaction."""
-    now = utcnow()
-    rows = [
+def _answer_rows(assessment_id: int, values: dict, now) -> list[dict]:
+    """The rows of the answers table for the values that are not None."""
+    return [
         {"assessment_id": assessment_id, "question_id": q, "value": _encode(v), "updated_at": now}
-        for q, v in changes.items()
+        for q, v in values.items()
         if v is not None
     ]
+
+
+def save_changes(assessment_id: int, changes: dict) -> None:
+    """Upsert changed answers and delete cleared ones, in the caller's transaction."""
+    rows = _answer_rows(assessment_id, changes, utcnow())
     if rows:
         _execute(_UPSERT_ANSWERS, rows)
     cleared = [q for q, v in changes.items() if v is None]
@@ -153,19 +157,7 @@ def saved_sections(assessment: Assessment) -> set[str]:
     )
 
 
-def submit(assessment: Assessment, result, profile: dict) -> bool:
-    """Mark submitted once and keep the figures dashboards aggregate; a second
-    (or concurrent) submit changes nothing.
-
-    The organisation's earlier results stop counting (one organisation, one member),
-    and its campaign's and the national releases are renewed if enough changed."""
-    if not record_result(assessment, result, profile):
-        return False
-    refresh_releases(assessment.campaign_id)
-    return True
-
-
-# Built once, on the tables (Core): an import submits thousands in a row.
+# Built once, on the tables (Core): every submit runs them.
 _SUBMIT = (
     sa.update(_ASSESSMENTS)
     .where(_ASSESSMENTS.c.id == sa.bindparam("assessment"), _ASSESSMENTS.c.submitted_at.is_(None))
@@ -188,9 +180,12 @@ _SUPERSEDE = (
 )
 
 
-def record_result(assessment: Assessment, result, profile: dict) -> bool:
-    """`submit` without renewing the releases: an import of many submissions renews
-    them once, after the last (`refresh_releases`)."""
+def submit(assessment: Assessment, result, profile: dict) -> bool:
+    """Mark submitted once and keep the figures dashboards aggregate; a second
+    (or concurrent) submit changes nothing.
+
+    The organisation's earlier results stop counting (one organisation, one member),
+    and its campaign's and the national releases are renewed if enough changed."""
     updated = db.session.execute(
         _SUBMIT,
         {
@@ -204,6 +199,7 @@ def record_result(assessment: Assessment, result, profile: dict) -> bool:
         return False
     db.session.execute(sa.insert(ResultItem.__table__), result_rows(assessment.id, result, profile))
     db.session.execute(_SUPERSEDE, {"key": assessment.member_key, "assessment": assessment.id})
+    refresh_releases(assessment.campaign_id)
     return True
 
 
@@ -221,7 +217,7 @@ ROWS_PER_INSERT = 5000
 
 def add_submitted(questionnaire, language: str, submissions: list[tuple]) -> list[str]:
     """Store new assessments as submitted, in the caller's transaction, and return their
-    tokens in order: what `Assessment.start`, `save_changes` and `record_result` write
+    tokens in order: what `Assessment.start`, `save_changes` and `submit` write
     for each, in one INSERT of many rows per table (an import stores thousands).
 
     `submissions`: (columns such as campaign_id or submission_id, profile | answers,
@@ -249,10 +245,9 @@ def add_submitted(questionnaire, language: str, submissions: list[tuple]) -> lis
         assessments,
     ).all()
     answers = [
-        {"assessment_id": id_, "question_id": q, "value": _encode(v), "updated_at": now}
+        row
         for id_, (_columns, values, _result, _shown) in zip(ids, submissions, strict=True)
-        for q, v in values.items()
-        if v is not None
+        for row in _answer_rows(id_, values, now)
     ]
     items = [
         item
