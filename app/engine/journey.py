@@ -16,30 +16,38 @@ from .model import Replacement
 from .model import Section
 from .scoring import AnswerError
 from .scoring import State
-from .scoring import asked_forms
+from .scoring import hidden_questions
 from .scoring import normalize
+from .scoring import outcomes_of
+from .scoring import reworded_forms
 from .scoring import visible_profile
-from .scoring import walk
 
 
 class Journey:
     """One organisation's way through a questionnaire, for its profile and answers.
 
-    Visibility has one rule, the scoring walk's: a question is shown when its outcome
-    is visible; a profile field when the earlier profile answers show it."""
+    Visibility has one rule, the scoring walk's: a question is shown unless
+    `hidden_questions` hides it; a profile field when the earlier profile answers show it."""
 
     def __init__(self, questionnaire: Questionnaire, profile: Mapping, answers: Mapping):
         self.questionnaire = questionnaire
         self.profile = dict(profile)
         self.answers = dict(answers)
         self.shown_profile, known = visible_profile(questionnaire, self.profile)
-        self.outcomes = walk(questionnaire, self.profile, self.answers)
-        self.asked = asked_forms(questionnaire, known)  # each question as it is put to them
+        self.hidden = hidden_questions(questionnaire, known, self.answers)
+        # The questions put to them in their other form (the rest are asked as written).
+        self.asked = reworded_forms(questionnaire, known)
+
+    @cached_property
+    def outcomes(self) -> dict:
+        """Each question's scoring Outcome (walked on first use: a page needs only
+        what is shown)."""
+        return outcomes_of(self.questionnaire, self.hidden, self.answers)
 
     def visible(self, question: Question) -> bool:
         if question.section == PROFILE:
             return question.id in self.shown_profile
-        return self.outcomes[question.id].visible
+        return question.id not in self.hidden
 
     def questions(self, section: Section) -> list[Question]:
         """The visible questions of a section, each in the form it is asked."""
@@ -48,7 +56,9 @@ class Journey:
     @cached_property
     def steps(self) -> tuple[Section, ...]:
         """The sections with a question to show (walked once: a journey never changes)."""
-        return tuple(s for s in self.questionnaire.sections if self.questions(s))
+        return tuple(
+            s for s in self.questionnaire.sections if any(self.visible(q) for q in s.questions)
+        )
 
     @property
     def values(self) -> dict:
@@ -103,9 +113,9 @@ class Journey:
         if step.id == PROFILE:
             return list(step.questions)
         return [
-            self.asked[q.id]
+            self.asked.get(q.id, q)
             for q in step.questions
-            if self.outcomes[q.id].state != State.HIDDEN_BY_PROFILE
+            if self.hidden.get(q.id) != State.HIDDEN_BY_PROFILE
         ]
 
     def unseen_questions(self, step: Section, seen_ids: Iterable[str]) -> list[Question]:

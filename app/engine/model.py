@@ -341,6 +341,18 @@ class Questionnaire:
         return tuple(q for dimension in self.dimensions for q in dimension.questions)
 
     @cached_property
+    def conditional_questions(self) -> tuple[Question, ...]:
+        """The questions whose visibility needs walking, in order: those with a
+        condition and those a question's condition reads (scoring.hidden_questions)."""
+        read = {name for q in self.questions if q.when is not None for name in q.when.names}
+        return tuple(q for q in self.questions if q.when is not None or q.id in read)
+
+    @cached_property
+    def reworded_questions(self) -> tuple[Question, ...]:
+        """The questions with a `reworded` form."""
+        return tuple(q for q in self.questions if q.reworded is not None)
+
+    @cached_property
     def fields(self) -> dict[str, Question]:
         """Profile fields and questions by id."""
         return {q.id: q for q in (*self.profile, *self.questions)}

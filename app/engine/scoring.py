@@ -342,21 +342,46 @@ def visible_profile(questionnaire: Questionnaire, profile: Mapping) -> tuple[set
     return shown, known
 
 
+def hidden_questions(
+    questionnaire: Questionnaire, known_profile: Mapping, answers: Mapping
+) -> dict[str, str]:
+    """The questions a condition hides for these values, each with its state
+    (HIDDEN_BY_PROFILE or HIDDEN_BY_ANSWER); every other question is shown.
+
+    Only the questions with a condition and those a condition reads are walked
+    (`Questionnaire.conditional_questions`, in order): a condition reads nothing else,
+    so a journey's visibility costs per condition, not per question."""
+    known = dict(known_profile)  # the shown answers conditions may read, so far
+    applicable = dict(known_profile)  # answers stand as UNKNOWN here
+    hidden = {}
+    for question in questionnaire.conditional_questions:
+        state = None
+        if question.when is not None:
+            if question.when.evaluate_partially(applicable) is False:
+                state = State.HIDDEN_BY_PROFILE
+            elif not question.when.evaluate(known):
+                state = State.HIDDEN_BY_ANSWER
+        if state is None:
+            if question.id in answers:
+                known[question.id] = answers[question.id]
+        else:
+            hidden[question.id] = state
+        if state != State.HIDDEN_BY_PROFILE:
+            applicable[question.id] = UNKNOWN
+    return hidden
+
+
 def walk(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> dict[str, Outcome]:
     """Decide, question by question, whether it applies, is shown and what it earns.
 
     Inputs must be normalized (see `normalize_all`)."""
     _, known = visible_profile(questionnaire, profile)
-    outcomes: dict[str, Outcome] = {}
-    applicable: dict[str, object] = dict(known)  # answers stand as UNKNOWN here
-    for question in questionnaire.questions:
-        outcome = _outcome(question, known, applicable, answers)
-        outcomes[question.id] = outcome
-        if outcome.state != State.HIDDEN_BY_PROFILE:
-            applicable[question.id] = UNKNOWN
-        if outcome.state in (State.ANSWERED, State.NOT_APPLICABLE):
-            known[question.id] = outcome.value
-    return outcomes
+    return outcomes_of(questionnaire, hidden_questions(questionnaire, known, answers), answers)
+
+
+def outcomes_of(questionnaire: Questionnaire, hidden: Mapping, answers: Mapping) -> dict:
+    """Each question's Outcome, given the questions hidden (`hidden_questions`)."""
+    return {q.id: _outcome(q, hidden.get(q.id), answers) for q in questionnaire.questions}
 
 
 def score(questionnaire: Questionnaire, profile: Mapping, answers: Mapping) -> Result:
@@ -405,13 +430,19 @@ ANSWER_STATES = (State.ANSWERED, State.NOT_APPLICABLE)
 
 
 def asked_forms(questionnaire: Questionnaire, known_profile: Mapping) -> dict[str, Question]:
-    """Each question in the form it is asked of this profile (its `reworded` form where
-    that form's condition holds): the texts of its actions and evidence follow."""
+    """Each question in the form it is asked of this profile (`reworded_forms`)."""
+    reworded = reworded_forms(questionnaire, known_profile)
+    return {q.id: reworded.get(q.id, q) for q in questionnaire.questions}
+
+
+def reworded_forms(questionnaire: Questionnaire, known_profile: Mapping) -> dict[str, Question]:
+    """The questions asked of this profile in their `reworded` form (where that form's
+    condition holds): the texts of their actions and evidence follow. The others are
+    asked as written."""
     return {
         q.id: q.reworded_form
-        if q.reworded is not None and q.reworded.when.evaluate(known_profile)
-        else q
-        for q in questionnaire.questions
+        for q in questionnaire.reworded_questions
+        if q.reworded.when.evaluate(known_profile)
     }
 
 
@@ -440,13 +471,12 @@ def _evidence(outcomes, asked) -> tuple[EvidenceItem, ...]:
     return tuple(items)
 
 
-def _outcome(question: Question, known, applicable, answers) -> Outcome:
+def _outcome(question: Question, hidden: str | None, answers) -> Outcome:
+    if hidden == State.HIDDEN_BY_PROFILE:
+        return Outcome(question, hidden)
     possible = question.possible_units
-    if question.when is not None:
-        if question.when.evaluate_partially(applicable) is False:
-            return Outcome(question, State.HIDDEN_BY_PROFILE)
-        if not question.when.evaluate(known):
-            return Outcome(question, State.HIDDEN_BY_ANSWER, possible=possible)
+    if hidden == State.HIDDEN_BY_ANSWER:
+        return Outcome(question, hidden, possible=possible)
     if question.id not in answers:
         return Outcome(question, State.UNANSWERED, possible=possible)
     value = answers[question.id]
