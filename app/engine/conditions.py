@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 UNANSWERED = object()  # a field with no answer (not answered, or hidden)
 UNKNOWN = object()
@@ -109,11 +110,16 @@ class Condition:
         yield from _comparisons(self.tree)
 
     def evaluate(self, values: Mapping[str, object]) -> bool:
-        return _evaluate(self.tree, values) is True
+        return self._function(values) is True
 
     def evaluate_partially(self, values: Mapping[str, object]):
         """Return True, False or UNKNOWN."""
-        return _evaluate(self.tree, values)
+        return self._function(values)
+
+    @cached_property
+    def _function(self):
+        """The tree as nested closures, built once: every journey evaluates it."""
+        return _compiled(self.tree)
 
 
 def _tokenize(text: str):
@@ -282,16 +288,22 @@ def _comparisons(node):
         return
 
 
-def _value(node, values):
+def _operand(node):
+    """An operand as a function of the values: a field's value (UNANSWERED without
+    one), a constant, a product, or a condition's result."""
     if isinstance(node, Name):
-        return values.get(node.name, UNANSWERED)
+        name = node.name
+        return lambda values: values.get(name, UNANSWERED)
     if isinstance(node, Literal):
-        return node.value
+        value = node.value
+        return lambda values: value
     if isinstance(node, ListLiteral):
-        return frozenset(node.values)
+        members = frozenset(node.values)
+        return lambda values: members
     if isinstance(node, Product):
-        return _multiply([_value(factor, values) for factor in node.factors])
-    return _evaluate(node, values)
+        factors = [_operand(factor) for factor in node.factors]
+        return lambda values: _multiply([factor(values) for factor in factors])
+    return _compiled(node)
 
 
 def _multiply(factors):
@@ -330,26 +342,47 @@ def _compare(op, left, right) -> bool:
     return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
 
 
-def _evaluate(node, values):
+def _compiled(node):
+    """A condition node as a function of the values giving True, False or UNKNOWN."""
     if isinstance(node, Compare):
-        left = _value(node.left, values)
-        right = _value(node.right, values)
+        return _compiled_comparison(node.op, _operand(node.left), _operand(node.right))
+    if isinstance(node, BoolOp):
+        return _compiled_bool_op(node.op == "or", [_compiled(o) for o in node.operands])
+    if isinstance(node, Not):
+        operand = _compiled(node.operand)
+
+        def negation(values):
+            result = operand(values)
+            return UNKNOWN if result is UNKNOWN else not result
+
+        return negation
+    result = node.value if isinstance(node, Literal) and isinstance(node.value, bool) else False
+    return lambda values: result
+
+
+def _compiled_comparison(op, left_operand, right_operand):
+    def comparison(values):
+        left = left_operand(values)
+        right = right_operand(values)
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
         if left is UNANSWERED or right is UNANSWERED:
             return False
-        return _compare(node.op, left, right)
-    if isinstance(node, BoolOp):
-        results = [_evaluate(operand, values) for operand in node.operands]
-        decisive = node.op == "or"  # True decides an "or", False decides an "and"
-        if decisive in results:
-            return decisive
-        if UNKNOWN in results:
-            return UNKNOWN
-        return not decisive
-    if isinstance(node, Not):
-        result = _evaluate(node.operand, values)
-        return UNKNOWN if result is UNKNOWN else not result
-    if isinstance(node, Literal) and isinstance(node.value, bool):
-        return node.value
-    return False
+        return _compare(op, left, right)
+
+    return comparison
+
+
+def _compiled_bool_op(decisive: bool, operands):
+    """True decides an "or", False decides an "and"; else UNKNOWN if any operand is."""
+
+    def bool_op(values):
+        unknown = False
+        for operand in operands:
+            result = operand(values)
+            if result is decisive:
+                return decisive
+            unknown = unknown or result is UNKNOWN
+        return UNKNOWN if unknown else not decisive
+
+    return bool_op
