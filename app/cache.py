@@ -144,7 +144,10 @@ class BoundedCache:
             weight = sys.getsizeof(value)  # a str with one “ takes 2 bytes a character
         else:  # an object that knows its size says so (e.g. compression.PageWithHoles)
             weight = getattr(value, "size_in_bytes", self.entry_bytes)
-        return weight + len(repr(key))
+        # A key weighs what its parts take themselves (a text, a set's table, not what
+        # the set holds): a repr would cost per answer of a journey's key on every put.
+        parts = key if isinstance(key, tuple) else (key,)
+        return weight + sum(sys.getsizeof(part) for part in parts)
 
     def get(self, key, default=None):
         with self._lock:
