@@ -94,7 +94,8 @@ FORM_CLASSES = Declaration(
 JOURNEYS = Declaration(
     "journeys",
     512,
-    key="questionnaire id, version and file sha256, the stored profile and answers",
+    key="questionnaire id, version and file sha256, and the profile and answers (as "
+    "values, or as the stored JSON text the page read them in: store.stored_answers)",
     why="a journey is a pure function of the questionnaire and the values (app/engine is "
     "pure and a Journey is never changed after it is built: with_values makes a new one); "
     "it holds answers, never a token",

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flask import request
 from flask_limiter.util import get_remote_address
 
-from .. import pinned_questionnaire
 from ..assess import store
 from ..assess.loading import LoadedAssessment
 from ..extensions import db
@@ -46,10 +45,9 @@ def current_assessment() -> LoadedAssessment:
     if token is None or token.startswith(KEY_PREFIX):
         fail(401)
     try:
-        record = store.find(token)
+        return LoadedAssessment.find(token)
     except store.UnknownToken:
         fail(401)
-    return LoadedAssessment(token, record, pinned_questionnaire(record))
 
 
 def new_key() -> tuple[str, str]:

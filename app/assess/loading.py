@@ -27,7 +27,19 @@ from . import store
 
 def journey_for(record: Assessment, questionnaire: Questionnaire) -> Journey:
     """The journey of the stored values."""
-    return walked_journey(questionnaire, *store.load_values(record, questionnaire))
+    return stored_journey(questionnaire, store.stored_answers(record.id))
+
+
+def stored_journey(questionnaire: Questionnaire, stored_answers: str) -> Journey:
+    """The journey of answers as stored (the JSON text of store.stored_answers), walked
+    once per worker for each text: a page seen again decodes nothing."""
+    key = (questionnaire.id, questionnaire.version, questionnaire.sha256, stored_answers)
+    journey = journeys.get(key)
+    if journey is None:
+        values = store.decoded_values(stored_answers, questionnaire)
+        journey = walked_journey(questionnaire, *values)
+        journeys.put(key, journey)
+    return journey
 
 
 def journey_after(journey: Journey, values) -> Journey:
@@ -68,6 +80,13 @@ class LoadedAssessment:
     token: str
     record: Assessment
     questionnaire: Questionnaire
+    stored_answers: str | None  # store.stored_answers' text if read with the record
+
+    @classmethod
+    def find(cls, token: str) -> LoadedAssessment:
+        """The assessment a token opens, or store.UnknownToken."""
+        record, stored_answers = store.find(token)
+        return cls(token, record, pinned_questionnaire(record), stored_answers)
 
     @property
     def submitted(self) -> bool:
@@ -75,8 +94,10 @@ class LoadedAssessment:
 
     @cached_property
     def journey(self) -> Journey:
-        """The journey as stored (read on first use: not every page needs the answers)."""
-        return journey_for(self.record, self.questionnaire)
+        """The journey as stored."""
+        if self.stored_answers is None:
+            return journey_for(self.record, self.questionnaire)
+        return stored_journey(self.questionnaire, self.stored_answers)
 
     def submit(self) -> None:
         """Score the answers as stored and lock them: the one submit of the web's review
@@ -123,7 +144,6 @@ class AssessmentGone(NotFound):
 
 def load_assessment(token: str) -> LoadedAssessment:
     try:
-        record = store.find(token)
+        return LoadedAssessment.find(token)
     except store.UnknownToken:
         raise AssessmentGone() if request.method == "POST" else NotFound() from None
-    return LoadedAssessment(token, record, pinned_questionnaire(record))

@@ -6,9 +6,13 @@ Persistence only: what is visible and what comes next is the engine's
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..engine.model import PROFILE
 from ..extensions import db
@@ -29,18 +33,72 @@ class UnknownToken(LookupError):
     """No assessment has this token (never existed, deleted or purged)."""
 
 
-# Built once: every assessment page starts with this query.
-_BY_TOKEN_HASH = sa.select(Assessment).where(Assessment.token_hash == sa.bindparam("token_hash"))
+class json_object_agg(FunctionElement):
+    """The aggregated rows' (key, value) pairs as the text of one JSON object; the value
+    column holds JSON. SQLite gives '{}' without rows, PostgreSQL NULL."""
+
+    type = sa.Text()
+    inherit_cache = True
+    name = "json_object_agg"
 
 
-def find(token: str) -> Assessment:
-    """The assessment behind a token, or UnknownToken."""
+@compiles(json_object_agg, "sqlite")
+def _sqlite_json_object_agg(element, compiler, **kw):
+    key, value = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"json_group_object({key}, json({value}))"
+
+
+@compiles(json_object_agg, "postgresql")
+def _postgresql_json_object_agg(element, compiler, **kw):
+    key, value = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(json_object_agg({key}, {value}) AS TEXT)"
+
+
+_ANSWERS = Answer.__table__
+_ASSESSMENTS = Assessment.__table__
+
+
+def _stored_answers_of(assessment_id):
+    """The answers of an assessment as stored, in one value: {question id: value} as JSON
+    text. Decoding it costs less than fetching a row per answer, and the text is the key
+    of the journey walked from it (loading.stored_journey)."""
+    answers = json_object_agg(_ANSWERS.c.question_id, _ANSWERS.c.value)
+    return sa.select(sa.func.coalesce(answers, "{}")).where(
+        _ANSWERS.c.assessment_id == assessment_id
+    )
+
+
+# Built once: every assessment page starts with this query. It reads the answers of an
+# open assessment too (one round trip); a submitted one's are read when needed (its
+# result is kept per worker: loading.locked_result).
+_BY_TOKEN_HASH = sa.select(
+    Assessment,
+    sa.case(
+        (
+            Assessment.submitted_at.is_(None),
+            _stored_answers_of(Assessment.id).scalar_subquery(),
+        )
+    ),
+).where(Assessment.token_hash == sa.bindparam("token_hash"))
+_STORED_ANSWERS = _stored_answers_of(sa.bindparam("assessment_id"))
+
+
+def find(token: str) -> tuple[Assessment, str | None]:
+    """The assessment behind a token and, if it is not submitted, its answers as stored
+    (`stored_answers`); or UnknownToken."""
     if len(token) > MAX_TOKEN_LENGTH:
         raise UnknownToken
-    assessment = db.session.scalar(_BY_TOKEN_HASH, {"token_hash": hash_token(token)})
-    if assessment is None:
+    row = db.session.execute(_BY_TOKEN_HASH, {"token_hash": hash_token(token)}).first()
+    if row is None:
         raise UnknownToken
-    return assessment
+    return tuple(row)
+
+
+def stored_answers(assessment_id: int) -> str:
+    """The answers as stored: the text of one JSON object {question id: value}. Read on
+    the session's connection: answers are only ever written by Core statements
+    (save_changes), so there is nothing for the ORM to flush first."""
+    return db.session.connection().scalar(_STORED_ANSWERS, {"assessment_id": assessment_id})
 
 
 def _decode(question, value):
@@ -51,15 +109,6 @@ def _encode(value):
     return sorted(value) if isinstance(value, frozenset | set) else value
 
 
-# Built once, run on the session's connection (Core): answers are only ever written
-# by Core statements (save_changes), so there is nothing for the ORM to flush first.
-_ANSWERS = Answer.__table__
-_ASSESSMENTS = Assessment.__table__
-_VALUES_OF = sa.select(_ANSWERS.c.question_id, _ANSWERS.c.value).where(
-    _ANSWERS.c.assessment_id == sa.bindparam("assessment_id")
-)
-
-
 # A save's first statement: it takes the write lock and checks the assessment is still open.
 _TOUCH_OPEN = (
     sa.update(_ASSESSMENTS)
@@ -68,11 +117,11 @@ _TOUCH_OPEN = (
 )
 
 
-def load_values(assessment: Assessment, questionnaire) -> tuple[dict, dict]:
-    """(profile, answers) as engine values; rows the questionnaire no longer accepts are skipped."""
+def decoded_values(stored: str, questionnaire) -> tuple[dict, dict]:
+    """(profile, answers) as engine values from `stored_answers`' text; answers the
+    questionnaire no longer accepts are skipped."""
     profile, answers = {}, {}
-    rows = db.session.connection().execute(_VALUES_OF, {"assessment_id": assessment.id})
-    for question_id, value in rows:
+    for question_id, value in json.loads(stored).items():
         question = questionnaire.fields.get(question_id)
         if question is None:
             continue

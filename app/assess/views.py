@@ -707,7 +707,7 @@ def reassess(token):
     loaded = load_assessment(token)
     previous = loaded.record
     questionnaire = questionnaires().get(previous.questionnaire_id) or loaded.questionnaire
-    profile, answers = store.load_values(previous, loaded.questionnaire)
+    profile, answers = loaded.journey.profile, loaded.journey.answers
     campaign = db.session.get(Campaign, previous.campaign_id) if previous.campaign_id else None
     # Nothing re-assesses into a closed campaign: the new assessment stands on its own.
     outside = {"campaign_id": None, "member_name": None, "share_named": False}
