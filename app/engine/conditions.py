@@ -27,6 +27,7 @@ is hidden by the profile alone or by an answer.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -321,25 +322,38 @@ def _is_number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _compare(op, left, right) -> bool:
-    if op in ("in", "not in"):
-        if isinstance(right, str):
-            right = frozenset({right})  # a `multiple` answered "na" or "dont_know" holds just that
-        if not isinstance(right, frozenset | set | tuple | list):
-            return False
-        found = bool(left & right) if isinstance(left, frozenset) else left in right
-        return found if op == "in" else not found
-    if op in ("==", "!="):
-        if _is_number(left) and _is_number(right):
-            equal = left == right
-        elif type(left) is type(right):
-            equal = left == right
-        else:
-            equal = False
-        return equal if op == "==" else not equal
-    if not (_is_number(left) and _is_number(right)):
-        return False
-    return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
+def _found(left, right) -> bool | None:
+    """Whether `left` is in `right` (shares a member with it, for a set); None when
+    `right` holds nothing to look in."""
+    if isinstance(right, str):
+        right = frozenset({right})  # a `multiple` answered "na" or "dont_know" holds just that
+    if not isinstance(right, frozenset | set | tuple | list):
+        return None
+    return bool(left & right) if isinstance(left, frozenset) else left in right
+
+
+def _equal(left, right) -> bool:
+    if _is_number(left) and _is_number(right):
+        return left == right
+    return type(left) is type(right) and left == right
+
+
+def _ordered(test):
+    """An order comparison: false unless both sides are numbers."""
+    return lambda left, right: _is_number(left) and _is_number(right) and test(left, right)
+
+
+# What each comparison operator tests, for two values that both have one.
+_TESTS = {
+    "in": lambda left, right: _found(left, right) is True,
+    "not in": lambda left, right: _found(left, right) is False,
+    "==": _equal,
+    "!=": lambda left, right: not _equal(left, right),
+    "<": _ordered(operator.lt),
+    "<=": _ordered(operator.le),
+    ">": _ordered(operator.gt),
+    ">=": _ordered(operator.ge),
+}
 
 
 def _compiled(node):
@@ -361,6 +375,8 @@ def _compiled(node):
 
 
 def _compiled_comparison(op, left_operand, right_operand):
+    test = _TESTS[op]
+
     def comparison(values):
         left = left_operand(values)
         right = right_operand(values)
@@ -368,7 +384,7 @@ def _compiled_comparison(op, left_operand, right_operand):
             return UNKNOWN
         if left is UNANSWERED or right is UNANSWERED:
             return False
-        return _compare(op, left, right)
+        return test(left, right)
 
     return comparison
 

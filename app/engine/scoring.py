@@ -357,9 +357,11 @@ def hidden_questions(
     for question in questionnaire.conditional_questions:
         state = None
         if question.when is not None:
-            if question.when.evaluate_partially(applicable) is False:
+            on_profile = question.when.evaluate_partially(applicable)
+            if on_profile is False:
                 state = State.HIDDEN_BY_PROFILE
-            elif not question.when.evaluate(known):
+            # True with the answers unknown is true whatever they are (Kleene's logic).
+            elif on_profile is UNKNOWN and not question.when.evaluate(known):
                 state = State.HIDDEN_BY_ANSWER
         if state is None:
             if question.id in answers:
