@@ -18,7 +18,6 @@ import tempfile
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -30,11 +29,10 @@ from ..models import ResultItem
 from . import aggregates
 from . import breakdowns
 from .comparison import compared_campaigns
+from .xlsx import write_workbook
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
-SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-COLUMN_WIDTH = (8, 60)  # characters: the narrowest and widest column of a sheet
 MEMBER_BATCH = 1000  # members' rows fetched at a time: the export's memory stays flat
 CSV_CHUNK = 64 * 1024  # characters sent at a time: one write per row would be slow
 
@@ -50,8 +48,7 @@ def neutralise(value) -> str:
 @dataclass
 class Sheet:
     """One table of the export: a translated name and its rows (the first is its title
-    or header row). Cells are text, whole numbers or dates. The rows can be read more
-    than once (the XLSX measures its columns first)."""
+    or header row). Cells are text, whole numbers or dates."""
 
     name: str
     rows: Iterable[list]
@@ -240,60 +237,17 @@ def campaign_csv(sheets: list[Sheet]) -> Iterator[str]:
 
 
 def campaign_xlsx(sheets: list[Sheet]):
-    """The XLSX workbook in a temporary file (rewound): one worksheet per sheet, its
-    first row in bold and frozen, numbers and dates as such, columns as wide as their
-    text. openpyxl's write-only mode keeps memory flat for large campaigns."""
-    # Imported here: ~16 MB that a worker loads only when it writes a workbook.
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook(write_only=True)
-    for sheet in sheets:
-        worksheet = workbook.create_sheet(title=_sheet_name(sheet.name))
-        worksheet.freeze_panes = "A2"
-        for column, width in enumerate(_column_widths(sheet.rows), start=1):
-            worksheet.column_dimensions[get_column_letter(column)].width = width
-        rows = iter(sheet.rows)
-        title = next(rows)  # every sheet starts with its title or header row, in bold
-        worksheet.append([_bold_cell(worksheet, _xlsx_value(value)) for value in title])
-        for row in rows:
-            worksheet.append([_xlsx_value(value) for value in row])
+    """The XLSX workbook in a temporary file (rewound), written by our own streaming
+    writer (app/reporting/xlsx.py): one worksheet per sheet, its first row in bold and
+    frozen, numbers and dates as such, columns as wide as their text, text never a
+    formula (as in the CSV). The rows are read once: the members' a batch at a time."""
     output = tempfile.TemporaryFile()
-    workbook.save(output)
+    write_workbook(output, ((sheet.name, _xlsx_rows(sheet.rows)) for sheet in sheets))
     output.seek(0)
     return output
 
 
-def _xlsx_value(value):
-    """A cell's value: text stays text, never a formula; openpyxl writes a date as a
-    number with the format yyyy-mm-dd."""
-    return neutralise(value) if isinstance(value, str) else value
-
-
-def _bold_cell(worksheet, value):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    cell = WriteOnlyCell(worksheet, value=value)
-    cell.font = Font(bold=True)
-    return cell
-
-
-def _sheet_name(name: str) -> str:
-    """Excel's rules: at most 31 characters, none of []:*?/\\."""
-    return SHEET_NAME_FORBIDDEN.sub(" ", name)[:31]
-
-
-def _column_widths(rows: Iterable[list]) -> list[int]:
-    """The longest text of each column, within COLUMN_WIDTH; a title row (one cell
-    only) spills over the next columns and is not counted."""
-    widths = []
+def _xlsx_rows(rows: Iterable[list]) -> Iterator[list]:
+    """The rows with their text as the CSV writes it: never a formula."""
     for row in rows:
-        if len(row) < 2:
-            continue
-        for column, value in enumerate(row):
-            text = value.isoformat() if isinstance(value, date) else str(value)
-            if column == len(widths):
-                widths.append(0)
-            widths[column] = max(widths[column], len(text) + 2)
-    return [min(max(width, COLUMN_WIDTH[0]), COLUMN_WIDTH[1]) for width in widths]
+        yield [neutralise(value) if isinstance(value, str) else value for value in row]
