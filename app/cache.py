@@ -60,7 +60,7 @@ LOCKED_RESULTS = Declaration(
     why="a submitted assessment's answers never change; a deleted and re-created id has "
     "another submitted_at",
     max_bytes=2 * MB,
-    entry_bytes=40 * 1024,  # a journey (12 KB) and its result's objects (25 KB)
+    entry_bytes=40 * 1024,  # a journey (4 KB) and its result's objects (27-36 KB)
 )
 RESULT_REPORTS = Declaration(
     "results reports",
@@ -100,7 +100,7 @@ JOURNEYS = Declaration(
     "pure and a Journey is never changed after it is built: with_values makes a new one); "
     "it holds answers, never a token",
     max_bytes=int(1.5 * MB),
-    entry_bytes=12 * 1024,  # the walk's outcomes and the asked forms of ~100 questions
+    entry_bytes=4 * 1024,  # its profile, answers and hidden questions (outcomes: only if asked)
 )
 PAGES_WITH_HOLES = Declaration(
     "pages with holes",
