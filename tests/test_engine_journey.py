@@ -3,9 +3,16 @@ organisation sees, where it goes next, and what a re-assessment keeps."""
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
 from app.engine.journey import Journey
 from app.engine.journey import carry_over
 from app.engine.journey import profile_gaps
+from app.engine.scoring import normalize_all
+from tests.strategies import answer_sets
+from tests.strategies import profiles
 
 EMPRESA = {"tipo": "empresa", "dotacion": 5}
 
@@ -34,6 +41,22 @@ def test_visibility_is_the_scoring_walks(example):
     assert journey.with_values({"capacitacion": "yes"}).visible(
         example.fields["capacitacion_horas"]
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_question_shows_when_its_condition_holds_for_what_shows_before_it(example, data):
+    """The plain rule, question by question: the journey walks only the questions with
+    a condition or read by one, and decides most of them on the profile alone."""
+    profile = normalize_all(example, data.draw(profiles(example)), profile=True)
+    answers = normalize_all(example, data.draw(answer_sets(example)), profile=False)
+    journey = Journey(example, profile, answers)
+    known = journey.shown_profile_values()
+    for question in example.questions:
+        shown = question.when is None or question.when.evaluate(known)
+        assert journey.visible(question) == shown, question.id
+        if shown and question.id in answers:
+            known[question.id] = answers[question.id]
 
 
 def test_profile_fields_follow_earlier_profile_answers(example):
