@@ -165,14 +165,15 @@ def default_questionnaire():
     return questionnaire
 
 
-def pinned_questionnaire(record):
+def pinned_questionnaire(record, kind: str | None = None):
     """The questionnaire version an assessment or a campaign is pinned to; 404 when that
-    version is no longer loaded (its file was removed), logged for the operator."""
+    version is no longer loaded (its file was removed), logged for the operator naming
+    the `kind` of record (by default its class)."""
     questionnaire = questionnaires().get(record.questionnaire_id, record.questionnaire_version)
     if questionnaire is None:
         current_app.logger.error(
             "%s %s needs %s v%s, which is not loaded",
-            type(record).__name__,
+            kind or type(record).__name__,
             record.id,
             record.questionnaire_id,
             record.questionnaire_version,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import sqlalchemy as sa
 from flask import current_app
 from flask import request
 from flask_babel import gettext as _
@@ -25,7 +26,7 @@ from ..models import Assessment
 from . import store
 
 
-def journey_for(record: Assessment, questionnaire: Questionnaire) -> Journey:
+def journey_for(record: Assessment | sa.Row, questionnaire: Questionnaire) -> Journey:
     """The journey of the stored values."""
     return stored_journey(questionnaire, store.stored_answers(record.id))
 
@@ -63,7 +64,7 @@ def walked_journey(questionnaire: Questionnaire, profile: dict, answers: dict) -
     return journey
 
 
-def locked_result(record: Assessment, questionnaire: Questionnaire):
+def locked_result(record: Assessment | sa.Row, questionnaire: Questionnaire):
     """(journey, result) of a submitted assessment. Its answers are locked, so the
     result is computed once per process (pinned to its questionnaire version)."""
     key = (record.id, record.submitted_at)
@@ -78,15 +79,14 @@ def locked_result(record: Assessment, questionnaire: Questionnaire):
 @dataclass
 class LoadedAssessment:
     token: str
-    record: Assessment
+    record: sa.Row  # store.find's: read-only
     questionnaire: Questionnaire
-    stored_answers: str | None  # store.stored_answers' text if read with the record
 
     @classmethod
     def find(cls, token: str) -> LoadedAssessment:
         """The assessment a token opens, or store.UnknownToken."""
-        record, stored_answers = store.find(token)
-        return cls(token, record, pinned_questionnaire(record), stored_answers)
+        record = store.find(token)
+        return cls(token, record, pinned_questionnaire(record, "Assessment"))
 
     @property
     def submitted(self) -> bool:
@@ -95,9 +95,9 @@ class LoadedAssessment:
     @cached_property
     def journey(self) -> Journey:
         """The journey as stored."""
-        if self.stored_answers is None:
+        if self.record.stored_answers is None:  # not read with a submitted assessment
             return journey_for(self.record, self.questionnaire)
-        return stored_journey(self.questionnaire, self.stored_answers)
+        return stored_journey(self.questionnaire, self.record.stored_answers)
 
     def submit(self) -> None:
         """Score the answers as stored and lock them: the one submit of the web's review

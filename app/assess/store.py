@@ -68,30 +68,39 @@ def _stored_answers_of(assessment_id):
     )
 
 
-# Built once: every assessment page starts with this query. It reads the answers of an
-# open assessment too (one round trip); a submitted one's are read when needed (its
-# result is kept per worker: loading.locked_result).
+# Built once: every assessment page starts with this query, on the tables (Core: the
+# ORM's unit of work cost more than the query). Its row has the assessment's columns
+# and `member_key` (read-only: a view that changes the assessment loads it with
+# `editable`), and the answers of an open assessment (one round trip); a submitted
+# one's are read when needed (its result is kept per worker: loading.locked_result).
 _BY_TOKEN_HASH = sa.select(
-    Assessment,
+    _ASSESSMENTS,
+    sa.func.coalesce(_ASSESSMENTS.c.member_id, _ASSESSMENTS.c.id).label("member_key"),
     sa.case(
         (
-            Assessment.submitted_at.is_(None),
-            _stored_answers_of(Assessment.id).scalar_subquery(),
+            _ASSESSMENTS.c.submitted_at.is_(None),
+            _stored_answers_of(_ASSESSMENTS.c.id).scalar_subquery(),
         )
-    ),
-).where(Assessment.token_hash == sa.bindparam("token_hash"))
+    ).label("stored_answers"),
+).where(_ASSESSMENTS.c.token_hash == sa.bindparam("token_hash"))
 _STORED_ANSWERS = _stored_answers_of(sa.bindparam("assessment_id"))
 
 
-def find(token: str) -> tuple[Assessment, str | None]:
-    """The assessment behind a token and, if it is not submitted, its answers as stored
-    (`stored_answers`); or UnknownToken."""
+def find(token: str) -> sa.Row:
+    """The row of the assessment behind a token: its columns, `member_key` and, if it is
+    not submitted, `stored_answers`; or UnknownToken."""
     if len(token) > MAX_TOKEN_LENGTH:
         raise UnknownToken
-    row = db.session.execute(_BY_TOKEN_HASH, {"token_hash": hash_token(token)}).first()
+    parameters = {"token_hash": hash_token(token)}
+    row = db.session.connection().execute(_BY_TOKEN_HASH, parameters).first()
     if row is None:
         raise UnknownToken
-    return tuple(row)
+    return row
+
+
+def editable(record: sa.Row) -> Assessment:
+    """The ORM object of an assessment row, for a view that changes or deletes it."""
+    return db.session.get(Assessment, record.id)
 
 
 def stored_answers(assessment_id: int) -> str:
@@ -198,7 +207,7 @@ def save_page(assessment_id: int, section_id: str, changes: dict) -> bool:
     return True
 
 
-def saved_sections(assessment: Assessment) -> set[str]:
+def saved_sections(assessment: sa.Row) -> set[str]:
     return set(
         db.session.scalars(
             sa.select(SavedSection.section_id).where(SavedSection.assessment_id == assessment.id)
@@ -229,7 +238,7 @@ _SUPERSEDE = (
 )
 
 
-def submit(assessment: Assessment, result, profile: dict) -> bool:
+def submit(assessment: sa.Row, result, profile: dict) -> bool:
     """Mark submitted once and keep the figures dashboards aggregate; a second
     (or concurrent) submit changes nothing.
 

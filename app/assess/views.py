@@ -752,7 +752,7 @@ def delete(token):
     loaded = load_assessment(token)
     if request.method == "GET":
         return render_template("assess/delete.html", token=token)
-    db.session.delete(loaded.record)
+    db.session.delete(store.editable(loaded.record))
     db.session.commit()
     log.info("Assessment %s deleted by its owner", loaded.record.id)
     flash(_("Your assessment and all its answers were deleted."), "success")
@@ -767,7 +767,7 @@ def answer_helpers():
 @bp.route("/<token>/sharing", methods=["GET", "POST"])
 def sharing(token):
     """A campaign member changes what its association may see."""
-    assessment = load_assessment(token).record
+    assessment = store.editable(load_assessment(token).record)
     if assessment.campaign_id is None:
         abort(404)
     form = SharingForm()
