@@ -348,9 +348,15 @@ class Questionnaire:
         return tuple(q for q in self.questions if q.when is not None or q.id in read)
 
     @cached_property
-    def reworded_questions(self) -> tuple[Question, ...]:
-        """The questions with a `reworded` form."""
-        return tuple(q for q in self.questions if q.reworded is not None)
+    def rewordings(self) -> tuple[tuple[Condition, tuple[Question, ...]], ...]:
+        """The questions with a `reworded` form, grouped by the text of the condition
+        that asks them so (many share one): (condition, questions) in order."""
+        groups: dict[str, tuple[Condition, list[Question]]] = {}
+        for question in self.questions:
+            if question.reworded is not None:
+                when = question.reworded.when
+                groups.setdefault(when.source, (when, []))[1].append(question)
+        return tuple((when, tuple(questions)) for when, questions in groups.values())
 
     @cached_property
     def fields(self) -> dict[str, Question]:

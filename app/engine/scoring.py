@@ -443,8 +443,9 @@ def reworded_forms(questionnaire: Questionnaire, known_profile: Mapping) -> dict
     asked as written."""
     return {
         q.id: q.reworded_form
-        for q in questionnaire.reworded_questions
-        if q.reworded.when.evaluate(known_profile)
+        for when, questions in questionnaire.rewordings
+        if when.evaluate(known_profile)
+        for q in questions
     }
 
 
