@@ -12,8 +12,9 @@ Needs `wrk` (HTTP load generator, not a Python package). On Debian/Ubuntu:
 
 Without it the script stops at once with a message saying so.
 
-What one run does (11 x (duration + 1) seconds of load, the drains between
-runs, and the seeding: about 3 minutes on SQLite, 4 on PostgreSQL, at the default):
+What one run does (22 x (duration + 1) seconds of load with --paired, the default,
+11 x without; the drains between runs, and the seeding: about 5 minutes on SQLite,
+6 on PostgreSQL, at the default):
 1. Seeds a database -- a fresh SQLite file, or a fresh PostgreSQL schema
    (`bench_<random>`, via `?options=-csearch_path%3D<schema>`) dropped at the
    end: migrations; one assessment that has answered every step (not
@@ -35,7 +36,10 @@ runs, and the seeding: about 3 minutes on SQLite, 4 on PostgreSQL, at the defaul
    member's results and the dashboard also with a single connection
    (unloaded latency). Requests send `Accept-Encoding: gzip` like browsers.
    Every status code is counted: non-2xx/3xx responses (and requests that
-   got no response) are reported. Between runs it waits until the backlog
+   got no response) are reported. With --paired (the default), hello runs again
+   just before each row, and the row's ratio is taken to that run: both then
+   met the same load from other processes on the machine, which a ratio to one
+   hello run at the start does not ensure. Between runs it waits until the backlog
    wrk left queued has drained. It also samples the workers' CPU time
    (/proc/<pid>/stat) to report CPU ms per response: on a busy machine that
    is a steadier measure than req/s.
@@ -493,6 +497,7 @@ class Run:
     raw: str = ""
     cpu_seconds: float = 0.0  # the workers' user + system CPU during the run
     wrk_cpu_seconds: float = 0.0  # wrk's own CPU during the run (it shares the machine)
+    paired_hello_ms: float | None = None  # hello's CPU ms/request, measured just before
 
     @property
     def cpu_ms(self) -> float:
@@ -673,14 +678,16 @@ def verdict(ok: bool) -> str:
 
 def print_table(runs, ceiling: Run):
     header_line = (
-        f"{'endpoint':<27} {'CPU ms/req':>10} {'CPU ratio':>9} {'target':>8} {'req/s':>7} "
+        f"{'endpoint':<27} {'CPU ms/req':>10} {'hello ms':>8} {'CPU ratio':>9} {'target':>8} "
+        f"{'req/s':>7} "
         f"{'ratio':>5} {'p50 ms':>7} {'p99 ms':>7} {'wrk CPU':>7} {'bad':>4}  verdict"
     )
     print(header_line)
     print("-" * len(header_line))
     for run, kind in runs:
         ratio = run.rate / ceiling.rate if ceiling.rate else 0.0
-        cpu_ratio = ceiling.cpu_ms / run.cpu_ms if run.cpu_ms else 0.0
+        hello_ms = run.paired_hello_ms or ceiling.cpu_ms
+        cpu_ratio = hello_ms / run.cpu_ms if run.cpu_ms else 0.0
         if kind in TARGET_RATIOS:
             target = f">= {TARGET_RATIOS[kind]:.2f}"
             ok = cpu_ratio >= TARGET_RATIOS[kind]
@@ -699,12 +706,14 @@ def print_table(runs, ceiling: Run):
             rate, p50, p99 = f"{run.rate:.1f}", f"{run.p50_ms:.1f}", f"{run.p99_ms:.1f}"
             cpu = f"{run.cpu_ms:.3f}"
         print(
-            f"{run.name:<27} {cpu:>10} {cpu_ratio:9.2f} {target:>8} {rate:>7} {ratio:5.2f} "
+            f"{run.name:<27} {cpu:>10} {hello_ms:8.3f} {cpu_ratio:9.2f} {target:>8} {rate:>7} "
+            f"{ratio:5.2f} "
             f"{p50:>7} {p99:>7} {run.wrk_share:7.0%} {run.bad:4d}  {result}"
         )
     print(
         "CPU ms/req: the gunicorn workers' user+system CPU per response (database server "
-        "not included).\nCPU ratio = hello's CPU ms/req / this one: the figure the targets "
+        "not included).\nhello ms: hello's CPU ms/req measured just before this row (--paired), "
+        "else the ceiling row's.\nCPU ratio = hello ms / CPU ms/req: the figure the targets "
         "use, steady when other\nprocesses compete for the 2 CPUs. ratio: req/s / hello's "
         "req/s, shown for reference only.\nwrk CPU: wrk's share of the CPU that wrk and the "
         "workers used (the load generator's cost)."
@@ -724,6 +733,12 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--count", type=int, default=10_000, help="campaign assessments")
+    parser.add_argument(
+        "--paired",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run hello again just before each row and take the ratio to that run (default)",
+    )
     args = parser.parse_args(argv)
     if args.duration < 1 or args.duration > 600:
         parser.error("--duration must be 1 to 600 seconds")
@@ -869,7 +884,12 @@ def measure(args, url, secret, folder, servers) -> int:
     ]
     runs = []
     for name, kind, server, path, options in plan:
-        runs.append((run_wrk(name, server, path, **options), kind))
+        paired_hello_ms = None
+        if args.paired and server is not hello:  # under the same load as the row
+            paired_hello_ms = run_wrk(f"hello before {name}", hello, "/", **wrk).cpu_ms
+        run = run_wrk(name, server, path, **options)
+        run.paired_hello_ms = paired_hello_ms
+        runs.append((run, kind))
     ceiling = runs[0][0]
 
     # Facts measured after the load, on the same servers.
