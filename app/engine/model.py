@@ -341,22 +341,34 @@ class Questionnaire:
         return tuple(q for dimension in self.dimensions for q in dimension.questions)
 
     @cached_property
+    def profile_conditions(self) -> tuple[tuple[Condition, tuple[Question, ...]], ...]:
+        """The questions whose condition reads the profile alone, grouped by the text of
+        that condition (many share one): the profile alone shows or hides them."""
+        profile_ids = {field.id for field in self.profile}
+        return _by_condition(
+            (q.when, q)
+            for q in self.questions
+            if q.when is not None and q.when.names <= profile_ids
+        )
+
+    @cached_property
     def conditional_questions(self) -> tuple[Question, ...]:
-        """The questions whose visibility needs walking, in order: those with a
-        condition and those a question's condition reads (scoring.hidden_questions)."""
-        read = {name for q in self.questions if q.when is not None for name in q.when.names}
-        return tuple(q for q in self.questions if q.when is not None or q.id in read)
+        """The questions whose visibility is walked in order (scoring.hidden_questions):
+        those whose condition reads an answer, and the questions such a condition reads."""
+        profile_ids = {field.id for field in self.profile}
+        on_answers = {
+            q.id: q.when.names
+            for q in self.questions
+            if q.when is not None and not q.when.names <= profile_ids
+        }
+        read = {name for names in on_answers.values() for name in names}
+        return tuple(q for q in self.questions if q.id in on_answers or q.id in read)
 
     @cached_property
     def rewordings(self) -> tuple[tuple[Condition, tuple[Question, ...]], ...]:
         """The questions with a `reworded` form, grouped by the text of the condition
-        that asks them so (many share one): (condition, questions) in order."""
-        groups: dict[str, tuple[Condition, list[Question]]] = {}
-        for question in self.questions:
-            if question.reworded is not None:
-                when = question.reworded.when
-                groups.setdefault(when.source, (when, []))[1].append(question)
-        return tuple((when, tuple(questions)) for when, questions in groups.values())
+        that asks them so (many share one)."""
+        return _by_condition((q.reworded.when, q) for q in self.questions if q.reworded is not None)
 
     @cached_property
     def fields(self) -> dict[str, Question]:
@@ -400,3 +412,12 @@ class Questionnaire:
     @cached_property
     def section_by_id(self) -> dict[str, Section]:
         return {section.id: section for section in self.sections}
+
+
+def _by_condition(pairs) -> tuple[tuple[Condition, tuple[Question, ...]], ...]:
+    """(condition, question) pairs grouped by the condition's text, in order: one
+    evaluation serves every question of a group."""
+    groups: dict[str, tuple[Condition, list[Question]]] = {}
+    for when, question in pairs:
+        groups.setdefault(when.source, (when, []))[1].append(question)
+    return tuple((when, tuple(questions)) for when, questions in groups.values())

@@ -348,26 +348,29 @@ def hidden_questions(
     """The questions a condition hides for these values, each with its state
     (HIDDEN_BY_PROFILE or HIDDEN_BY_ANSWER); every other question is shown.
 
-    Only the questions with a condition and those a condition reads are walked
-    (`Questionnaire.conditional_questions`, in order): a condition reads nothing else,
-    so a journey's visibility costs per condition, not per question."""
+    A condition on the profile alone is evaluated once for all the questions that share
+    it; the rest are walked in order (`Questionnaire.conditional_questions`: those whose
+    condition reads an answer and those such a condition reads, as a condition reads
+    nothing else). A journey's visibility costs per condition, not per question."""
+    hidden = {}
+    for when, questions in questionnaire.profile_conditions:
+        if not when.evaluate(known_profile):
+            hidden.update(dict.fromkeys([q.id for q in questions], State.HIDDEN_BY_PROFILE))
     known = dict(known_profile)  # the shown answers conditions may read, so far
     applicable = dict(known_profile)  # answers stand as UNKNOWN here
-    hidden = {}
     for question in questionnaire.conditional_questions:
-        state = None
-        if question.when is not None:
+        state = hidden.get(question.id)
+        if state is None and question.when is not None:
             on_profile = question.when.evaluate_partially(applicable)
             if on_profile is False:
                 state = State.HIDDEN_BY_PROFILE
             # True with the answers unknown is true whatever they are (Kleene's logic).
             elif on_profile is UNKNOWN and not question.when.evaluate(known):
                 state = State.HIDDEN_BY_ANSWER
-        if state is None:
-            if question.id in answers:
-                known[question.id] = answers[question.id]
-        else:
-            hidden[question.id] = state
+            if state is not None:
+                hidden[question.id] = state
+        if state is None and question.id in answers:
+            known[question.id] = answers[question.id]
         if state != State.HIDDEN_BY_PROFILE:
             applicable[question.id] = UNKNOWN
     return hidden
