@@ -118,11 +118,21 @@ PAGES_WITH_HOLES = Declaration(
 )
 LANDING_PAGES = Declaration(
     "landing pages",
-    16,
+    16,  # ~6 KB each: one per language
     key="language",
     why="kept only for visitors with nothing personal (no login, no flashed message); "
     "the page carries no token and no CSRF field",
-    max_bytes=MB // 2,
+    max_bytes=MB // 4,
+)
+CAMPAIGN_BENCHMARKS = Declaration(
+    "campaign medians",
+    256,
+    key="campaign id, and the id and creation time of its release in force",
+    why="a release is frozen when it is made and the rounded medians a member sees are a "
+    "function of it; a newer release is another key; an id SQLite gives again after a "
+    "deletion comes with another creation time",
+    max_bytes=MB // 4,
+    entry_bytes=1024,  # the overall median and one per area
 )
 
 
@@ -205,6 +215,7 @@ form_classes = AppCache(FORM_CLASSES)
 journeys = AppCache(JOURNEYS)
 pages_with_holes = AppCache(PAGES_WITH_HOLES)
 landing_pages = AppCache(LANDING_PAGES)
+campaign_benchmarks = AppCache(CAMPAIGN_BENCHMARKS)
 
 
 # --- Pure functions, per process ---------------------------------------------
@@ -257,6 +268,7 @@ APP_CACHES = (
     JOURNEYS,
     PAGES_WITH_HOLES,
     LANDING_PAGES,
+    CAMPAIGN_BENCHMARKS,
 )
 DECLARATIONS = (
     *APP_CACHES,

@@ -265,6 +265,26 @@ def test_member_results_show_rounded_medians_of_five_other_members(app, client, 
     assert medians and all(m % 5 == 0 for m in medians), overall
 
 
+def test_member_medians_follow_the_release_in_force_even_under_a_reused_id(app, gremio):
+    """The medians are kept per worker by release; SQLite gives the id of a deleted last
+    row again, so a release made after a deletion must not be served the old figures."""
+    from app.models import Release
+    from app.reporting.benchmark import campaign_benchmark
+
+    add_members(app, gremio, 12, answers="best")
+    with app.test_request_context():
+        shown = campaign_benchmark(gremio)
+        ours = sa.select(Release).where(Release.campaign_id == gremio)
+        old = db.session.scalars(ours.order_by(Release.id.desc())).first()  # in force
+        figures = dict(old.figures, overall_median=(shown["overall"] + 40) % 100)
+        replaced = Release(id=old.id, campaign_id=gremio, members=old.members, figures=figures)
+        db.session.delete(old)
+        db.session.flush()
+        db.session.add(replaced)
+        db.session.commit()
+        assert campaign_benchmark(gremio)["overall"] == (shown["overall"] + 40) % 100
+
+
 def test_logout_revokes_a_copied_session_cookie(app, client):
     create_association(app, "A", "a@example.cl")
     login(client, "a@example.cl")

@@ -226,20 +226,27 @@ def _scope(campaign_id: int | None):
     return Assessment.campaign_id == campaign_id if campaign_id is not None else sa.true()
 
 
-def _latest(campaign_id: int | None) -> Release | None:
-    owner = (
-        Release.campaign_id.is_(None) if campaign_id is None else Release.campaign_id == campaign_id
-    )
-    return db.session.scalars(
-        sa.select(Release).where(owner).order_by(Release.id.desc()).limit(1)
-    ).first()
+# Built once: the release in force is the newest by id (ix_releases_campaign_latest).
+_NEWEST = sa.select(Release.id, Release.created_at).order_by(Release.id.desc()).limit(1)
+_NEWEST_NATIONAL = _NEWEST.where(Release.campaign_id.is_(None))
+_NEWEST_OF_CAMPAIGN = _NEWEST.where(Release.campaign_id == sa.bindparam("campaign_id"))
+
+
+def release_in_force(campaign_id: int | None) -> sa.Row | None:
+    """(id, created_at) of the release in force for a campaign (None: national); None
+    before the first. A release is frozen when it is made: what it holds never changes."""
+    if campaign_id is None:
+        return db.session.execute(_NEWEST_NATIONAL).first()
+    return db.session.execute(_NEWEST_OF_CAMPAIGN, {"campaign_id": campaign_id}).first()
 
 
 def latest_release(campaign_id: int | None) -> Published | None:
     """The release in force for a campaign (None: national); None before the first."""
-    release = _latest(campaign_id)
-    if release is None:
-        return None
+    in_force = release_in_force(campaign_id)
+    return None if in_force is None else published(db.session.get(Release, in_force.id))
+
+
+def published(release: Release) -> Published:
     return Published(release.created_at, release.members, Summary.from_json(release.figures))
 
 
@@ -259,8 +266,8 @@ def refresh_release(campaign_id: int | None) -> None:
     changed since the last one. Called in the transaction that submits a result."""
     _lock_releases(campaign_id)
     scope = _scope(campaign_id)
-    latest = _latest(campaign_id)
-    since = () if latest is None else (Assessment.submitted_at > latest.created_at,)
+    in_force = release_in_force(campaign_id)
+    since = () if in_force is None else (Assessment.submitted_at > in_force.created_at,)
     changed = db.session.scalar(sa.select(sa.func.count()).where(*counted(scope, *since)))
     if changed < MIN_GROUP_SIZE:
         return

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from ..cache import campaign_benchmarks
+from ..extensions import db
+from ..models import Release
 from .aggregates import MIN_GROUP_SIZE
-from .aggregates import latest_release
+from .aggregates import published
+from .aggregates import release_in_force
 
 ROUND_TO = 5  # points: a median is a range, not a figure to subtract from
+_NOT_KEPT = object()
 
 
 def rounded(value: float | None) -> int | None:
@@ -18,8 +23,20 @@ def campaign_benchmark(campaign_id: int | None) -> dict | None:
     that an association made up could otherwise reveal a real member's exact score."""
     if campaign_id is None:
         return None
-    release = latest_release(campaign_id)
-    if release is None or release.members < MIN_GROUP_SIZE + 1:
+    in_force = release_in_force(campaign_id)
+    if in_force is None:
+        return None
+    key = (campaign_id, *in_force)  # cache.CAMPAIGN_BENCHMARKS
+    benchmark = campaign_benchmarks.get(key, _NOT_KEPT)
+    if benchmark is _NOT_KEPT:
+        benchmark = medians_shown(published(db.session.get(Release, in_force.id)))
+        campaign_benchmarks.put(key, benchmark)
+    return benchmark
+
+
+def medians_shown(release) -> dict | None:
+    """A release's medians as a member sees them (None: too few members)."""
+    if release.members < MIN_GROUP_SIZE + 1:
         return None
     summary = release.summary
     medians = {d: rounded(stats[1]) for d, stats in summary.dimensions.items()}
