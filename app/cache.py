@@ -114,7 +114,7 @@ PAGES_WITH_HOLES = Declaration(
     "and the CSRF token, filled per request (a page that would carry the visitor's own "
     "token anywhere else is never kept); pages with a flashed message or for a logged-in "
     "user are not kept (tests/test_cache.py)",
-    max_bytes=3 * MB,
+    max_bytes=int(2.5 * MB),
 )
 LANDING_PAGES = Declaration(
     "landing pages",
@@ -207,6 +207,26 @@ class AppCache:
         self._cache().put(key, value)
 
 
+VERIFIED_SESSIONS = Declaration(
+    "verified session cookies",
+    1024,
+    key="the session cookie as sent, and the generation of the signing keys it was verified with",
+    why="whether a cookie's signature holds, and what it holds, is a function of its "
+    "bytes and the keys (a change of key starts a new generation); its age is checked on "
+    "every request; only sessions of text, numbers and booleans are kept, and each "
+    "request gets its own copy, so nothing one request changes reaches another",
+    max_bytes=MB // 4,
+    entry_bytes=256,  # the cookie (~110 characters) is in the key; a token and a time here
+)
+SIGNED_CSRF_TOKENS = Declaration(
+    "signed CSRF tokens",
+    1024,
+    key="the app's secret key and the raw CSRF token a visitor's session holds",
+    why="the signed token is a function of the raw one and the app's key; tokens have no "
+    "time limit (WTF_CSRF_TIME_LIMIT), so one signed form serves every page of a session; "
+    "only a session holding the raw token can look it up",
+    max_bytes=MB // 4,
+)
 question_widgets = AppCache(QUESTION_WIDGETS)
 locked_results = AppCache(LOCKED_RESULTS)
 result_reports = AppCache(RESULT_REPORTS)
@@ -216,6 +236,8 @@ journeys = AppCache(JOURNEYS)
 pages_with_holes = AppCache(PAGES_WITH_HOLES)
 landing_pages = AppCache(LANDING_PAGES)
 campaign_benchmarks = AppCache(CAMPAIGN_BENCHMARKS)
+verified_sessions = AppCache(VERIFIED_SESSIONS)
+signed_csrf_tokens = AppCache(SIGNED_CSRF_TOKENS)
 
 
 # --- Pure functions, per process ---------------------------------------------
@@ -269,6 +291,8 @@ APP_CACHES = (
     PAGES_WITH_HOLES,
     LANDING_PAGES,
     CAMPAIGN_BENCHMARKS,
+    VERIFIED_SESSIONS,
+    SIGNED_CSRF_TOKENS,
 )
 DECLARATIONS = (
     *APP_CACHES,

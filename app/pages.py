@@ -112,8 +112,14 @@ def favicon():
 def shows_personal_parts() -> bool:
     """Whether the page drawn for this request holds something of its visitor besides
     a token: a flashed message, or a logged-in user's account in the footer. Such a page
-    is never kept for others (the landing page, assessment pages with holes)."""
-    return bool(session.get("_flashes")) or current_user.is_authenticated
+    is never kept for others (the landing page, assessment pages with holes).
+
+    Flask-Login finds a user only by the `_user_id` a login puts in the session (the app
+    sets no request loader and never issues a remember-me cookie): a session without it
+    does not pay for the user loader."""
+    if session.get("_flashes"):
+        return True
+    return "_user_id" in session and current_user.is_authenticated
 
 
 @bp.get("/<lang>/")

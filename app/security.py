@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC
 from datetime import datetime
 
 from flask import Flask
 from flask import abort
+from flask import current_app
+from flask import g
 from flask import request
 from flask import session
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .cache import signed_csrf_tokens
+from .cache import verified_sessions
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -42,25 +50,55 @@ HSTS = "max-age=31536000; includeSubDomains"
 SESSIONLESS_PATH = "/api/"
 
 
+# Session values that no request can change in place: a kept session is shared.
+IMMUTABLE_VALUES = (str, int, float, bool, type(None))
+
+
 class AbsoluteSessionInterface(SecureCookieSessionInterface):
     """A logged-in session's cookie expires PERMANENT_SESSION_LIFETIME after the login
     (`login_at`, set by app/accounts/auth.py: start_session), not after the last request:
     refreshing the cookie on each request never moves its end (ASVS 7.3.2)."""
 
+    _generations = itertools.count()
+
     def open_session(self, app, request):
         """None under SESSIONLESS_PATH: a null session, so an API response never reads
-        or sets a cookie, even for a browser that holds a logged-in one."""
+        or sets a cookie, even for a browser that holds a logged-in one.
+
+        Flask's, but a cookie verified once is not verified again while the keys stay
+        the same (cache.VERIFIED_SESSIONS): its age is still checked, as itsdangerous
+        does, on every request."""
         if request.path.startswith(SESSIONLESS_PATH):
             return self.make_null_session(app)
-        return super().open_session(app, request)
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return self.session_class()
+        serializer = self.get_signing_serializer(app)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        key = (self._generation, cookie)
+        verified = verified_sessions.get(key)
+        if verified is None:
+            try:
+                data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+            except BadSignature:  # forged, signed with a retired key, or expired
+                return self.session_class()
+            verified = (data, int(signed_at.timestamp()))
+            if all(isinstance(value, IMMUTABLE_VALUES) for value in data.values()):
+                verified_sessions.put(key, verified)
+        data, signed_at = verified
+        if not 0 <= int(time.time()) - signed_at <= max_age:
+            return self.session_class()
+        return self.session_class(data)
 
     def get_signing_serializer(self, app):
         """Built once for the app's keys (Flask builds one twice a request). The
-        interface belongs to one app (`init_app`), so a change of key builds it again."""
+        interface belongs to one app (`init_app`), so a change of key builds it again,
+        in a new generation of verified cookies."""
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
         if getattr(self, "_keys", None) != keys:
             self._serializer = super().get_signing_serializer(app)
             self._keys = keys
+            self._generation = next(self._generations)
         return self._serializer
 
     def get_expiration_time(self, app, session):
@@ -71,7 +109,23 @@ class AbsoluteSessionInterface(SecureCookieSessionInterface):
         return super().get_expiration_time(app, session)
 
 
+def csrf_token() -> str:
+    """Flask-WTF's signed CSRF token for this session (generate_csrf), signed once per
+    worker: tokens have no time limit (WTF_CSRF_TIME_LIMIT), so the signed form of a
+    session's token never changes (cache.SIGNED_CSRF_TOKENS). Templates call it as
+    `csrf_token()`."""
+    if "csrf_token" not in g:  # Flask-WTF's place for it (WTF_CSRF_FIELD_NAME)
+        raw = session.get("csrf_token")
+        signed = signed_csrf_tokens.get((current_app.secret_key, raw)) if raw else None
+        if signed is None:
+            signed = generate_csrf()  # makes the session's token if it has none
+            signed_csrf_tokens.put((current_app.secret_key, session["csrf_token"]), signed)
+        g.csrf_token = signed
+    return g.csrf_token
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["csrf_token"] = csrf_token  # instead of CSRFProtect's
     if app.config["SESSION_COOKIE_SECURE"]:
         # ASVS 3.3.3: a __Host- cookie is sent only over HTTPS, to this host, for all paths.
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"
@@ -130,7 +184,6 @@ def limit_token_guessing(blueprint) -> None:
     Checked here, in Flask-Limiter's storage and strategy (so Redis and its circuit
     breaker count too), rather than as a Flask-Limiter blueprint limit: that made
     every page of the blueprint pay for resolving its limits (bench/http.py)."""
-    from flask import current_app
     from flask_limiter.util import get_remote_address
     from limits import parse
 

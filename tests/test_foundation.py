@@ -139,3 +139,42 @@ def test_the_session_serializer_is_built_once_and_follows_the_secret_key(app):
     app.config["SECRET_KEY_FALLBACKS"] = []
     with pytest.raises(BadSignature):
         interface.get_signing_serializer(app).loads(cookie)
+
+
+def opened_session(app, cookie):
+    """The session the app opens for a request that sends `cookie`."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    with app.test_request_context("/es/", headers={"Cookie": f"{name}={cookie}"}) as context:
+        return app.session_interface.open_session(app, context.request)
+
+
+def test_a_session_cookie_verified_once_still_expires_and_follows_the_keys(app, monkeypatch):
+    """Verified cookies are kept per worker (cache.VERIFIED_SESSIONS): their age and the
+    keys still decide, as when each cookie was verified on its own."""
+    from app import security
+
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"csrf_token": "t"})
+    assert opened_session(app, cookie) == {"csrf_token": "t"}
+    assert opened_session(app, cookie) == {"csrf_token": "t"}  # kept
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = security.time.time() + lifetime + 5
+    monkeypatch.setattr(security.time, "time", lambda: later)
+    assert opened_session(app, cookie) == {}  # too old, though verified before
+    monkeypatch.undo()
+    assert opened_session(app, cookie) == {"csrf_token": "t"}
+    app.secret_key = "n" * 64  # the old key retired, not kept as a fallback
+    assert opened_session(app, cookie) == {}
+    assert opened_session(app, cookie + "x") == {}  # a forged signature
+
+
+def test_one_requests_session_changes_never_reach_another(app):
+    cookie = app.session_interface.get_signing_serializer(app).dumps(
+        {"csrf_token": "t", "_flashes": [["message", "Saved"]]}
+    )
+    first = opened_session(app, cookie)
+    first["csrf_token"] = "changed"
+    first["_flashes"].append(["message", "Another"])
+    assert opened_session(app, cookie) == {"csrf_token": "t", "_flashes": [["message", "Saved"]]}
+    plain = app.session_interface.get_signing_serializer(app).dumps({"csrf_token": "t"})
+    opened_session(app, plain)["csrf_token"] = "changed"
+    assert opened_session(app, plain) == {"csrf_token": "t"}

@@ -16,7 +16,6 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import OperationalError
@@ -56,6 +55,7 @@ from ..pages import render_outage
 from ..pages import shows_personal_parts
 from ..qr import qr_svg
 from ..reporting.benchmark import campaign_benchmark
+from ..security import csrf_token
 from ..urls import external_url
 from . import bp
 from . import store
@@ -251,7 +251,7 @@ def page_with_holes(key, token, render):
         page = PageWithHoles(html, (TOKEN_HOLE, CSRF_HOLE))
         if token not in html:  # a page that shows the token anywhere else stays its own
             pages_with_holes.put(key, page)
-    return page.response({TOKEN_HOLE: token, CSRF_HOLE: generate_csrf()})
+    return page.response({TOKEN_HOLE: token, CSRF_HOLE: csrf_token()})
 
 
 def save(loaded, step, changes) -> bool:
