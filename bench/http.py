@@ -12,8 +12,8 @@ Needs `wrk` (HTTP load generator, not a Python package). On Debian/Ubuntu:
 
 Without it the script stops at once with a message saying so.
 
-What one run does (22 x (duration + 1) seconds of load with --paired, the default,
-11 x without; the drains between runs, and the seeding: about 5 minutes on SQLite,
+What one run does (24 x (duration + 1) seconds of load with --paired, the default,
+12 x without; the drains between runs, and the seeding: about 5 minutes on SQLite,
 6 on PostgreSQL, at the default):
 1. Seeds a database -- a fresh SQLite file, or a fresh PostgreSQL schema
    (`bench_<random>`, via `?options=-csearch_path%3D<schema>`) dropped at the
@@ -28,11 +28,13 @@ What one run does (22 x (duration + 1) seconds of load with --paired, the defaul
    app sending a constant copy of the section page, without and with one token
    lookup (the floor under every assessment page).
 3. Runs `wrk -t2 -c16 -d<duration>s --latency` (after a 1 s warm-up) on:
-   hello, the two floor routes, the landing page, a section page (GET), saving that section (POST
+   hello, the two floor routes, the landing page, a section page (GET, with the
+   visitor's session cookie as a browser sends it after its first page, and
+   without, as the first page of a visit), saving that section (POST
    with the session cookie and CSRF token fetched beforehand; a Lua script
    alternates two answer sets so every save writes), the results page (a
    lone assessment, and a campaign member, whose page shows campaign
-   medians), and the association dashboard (logged-in session cookie); the
+   medians; with the visitor's cookie), and the association dashboard (logged-in session cookie); the
    member's results and the dashboard also with a single connection
    (unloaded latency). Requests send `Accept-Encoding: gzip` like browsers.
    Every status code is counted: non-2xx/3xx responses (and requests that
@@ -854,6 +856,7 @@ def measure(args, url, secret, folder, servers) -> int:
     load_before = loadavg()
     single = wrk | {"threads": 1, "connections": 1}
     member_results = f"/es/a/{data.member}/results"
+    visitor = {"headers": {"Cookie": visitor_cookie}}
     cookie = {"Cookie": association_cookie}
     size = f"{args.count // 1000}k"
     plan = [  # (name, kind for the targets, server, path, options)
@@ -862,17 +865,20 @@ def measure(args, url, secret, folder, servers) -> int:
         ("floor: app, constant page", "", floor, "/es/bench-floor/", wrk),
         ("floor: + token lookup", "", floor, f"/es/bench-floor/{data.answered}", wrk),
         ("landing /es/", "landing", app, "/es/", wrk),
-        ("section GET", "section", app, section_path, wrk),
+        # A visitor's pages send the session cookie its first page set (holding the CSRF
+        # token); the first page of a visit, without one, makes a new session.
+        ("section GET", "section", app, section_path, wrk | visitor),
+        ("section GET, new visit", "", app, section_path, wrk),
         (
             "section save POST",
             "save",
             app,
             section_path,
-            wrk | {"method": "POST", "headers": {"Cookie": visitor_cookie}, "bodies": bodies},
+            wrk | visitor | {"method": "POST", "bodies": bodies},
         ),
-        ("results", "results", app, f"/es/a/{data.submitted}/results", wrk),
-        ("results (campaign member)", "results", app, member_results, wrk),
-        ("results (member, 1 conn)", "", app, member_results, single),
+        ("results", "results", app, f"/es/a/{data.submitted}/results", wrk | visitor),
+        ("results (campaign member)", "results", app, member_results, wrk | visitor),
+        ("results (member, 1 conn)", "", app, member_results, single | visitor),
         (f"dashboard {size}", "", app, dashboard_path, wrk | {"headers": cookie}),
         (
             f"dashboard {size} (1 conn)",
