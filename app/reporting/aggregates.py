@@ -226,18 +226,22 @@ def _scope(campaign_id: int | None):
     return Assessment.campaign_id == campaign_id if campaign_id is not None else sa.true()
 
 
-# Built once: the release in force is the newest by id (ix_releases_campaign_latest).
-_NEWEST = sa.select(Release.id, Release.created_at).order_by(Release.id.desc()).limit(1)
-_NEWEST_NATIONAL = _NEWEST.where(Release.campaign_id.is_(None))
-_NEWEST_OF_CAMPAIGN = _NEWEST.where(Release.campaign_id == sa.bindparam("campaign_id"))
+# Built once, on the table (Core): the release in force is the newest by id
+# (ix_releases_campaign_latest). Releases are only ever added and flushed at once
+# (refresh_release), so there is nothing for the ORM to flush first.
+_RELEASES = Release.__table__
+_NEWEST = sa.select(_RELEASES.c.id, _RELEASES.c.created_at).order_by(_RELEASES.c.id.desc())
+_NEWEST_NATIONAL = _NEWEST.where(_RELEASES.c.campaign_id.is_(None)).limit(1)
+_NEWEST_OF_CAMPAIGN = _NEWEST.where(_RELEASES.c.campaign_id == sa.bindparam("campaign")).limit(1)
 
 
 def release_in_force(campaign_id: int | None) -> sa.Row | None:
     """(id, created_at) of the release in force for a campaign (None: national); None
     before the first. A release is frozen when it is made: what it holds never changes."""
+    connection = db.session.connection()
     if campaign_id is None:
-        return db.session.execute(_NEWEST_NATIONAL).first()
-    return db.session.execute(_NEWEST_OF_CAMPAIGN, {"campaign_id": campaign_id}).first()
+        return connection.execute(_NEWEST_NATIONAL).first()
+    return connection.execute(_NEWEST_OF_CAMPAIGN, {"campaign": campaign_id}).first()
 
 
 def latest_release(campaign_id: int | None) -> Published | None:
