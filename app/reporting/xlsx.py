@@ -12,7 +12,7 @@ Cells are str, int, float, datetime.date or None (an empty cell):
   most TEXT_LIMIT characters, XML-escaped; the characters XML 1.0 forbids (most
   control characters, lone surrogates, U+FFFE, U+FFFF) are dropped, and a carriage
   return is written as &#13; so that XML parsers keep it rather than turn it into a
-  line feed;
+  line feed, and a text that holds one of Excel's escapes (_x0041_) keeps it as text;
 - numbers are numbers;
 - a date is its serial day number with the style yyyy-mm-dd (dates from 1900-03-01
   on: Excel's day numbers count the 29 February 1900 that never was).
@@ -40,6 +40,9 @@ SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # Characters XML 1.0 does not allow in a document, surrogates included (Python strings
 # may hold lone ones; they cannot be encoded).
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Excel reads "_x0041_" in a text as the character it codes ("A"): a text holding such a
+# sequence gets its underscore written as "_x005F_" (ECMA-376 Part 1, 22.9.2.19 ST_Xstring).
+EXCEL_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 XML_SPACE = " \t\n\r"  # a text starting or ending with one is marked to be kept whole
 TEXT_LIMIT = 32_767  # characters Excel holds in a cell; a longer text is cut (as openpyxl does)
 EXCEL_EPOCH = date(1899, 12, 30).toordinal()  # day 0 of Excel's 1900 date system
@@ -147,7 +150,13 @@ def _write_rows(rows: Iterable[list], data) -> list[int]:
                 # Excel trims a text's outer white space unless told to keep it.
                 keep = value[0] in XML_SPACE or value[-1] in XML_SPACE
                 space = ' xml:space="preserve"' if keep else ""
-                if "&" in value or "<" in value or ">" in value or not value.isprintable():
+                if (
+                    "&" in value
+                    or "<" in value
+                    or ">" in value
+                    or "_x" in value
+                    or not value.isprintable()
+                ):
                     value = _escaped(value)
                     if not value:
                         continue  # nothing XML can hold
@@ -180,9 +189,11 @@ def _write_rows(rows: Iterable[list], data) -> list[int]:
 
 def _escaped(text: str) -> str:
     """Text as XML element content: &, < and > escaped, the characters XML 1.0 forbids
-    dropped, a carriage return as a reference (a parser reads a raw one as a line feed)."""
+    dropped, a carriage return as a reference (a parser reads a raw one as a line feed),
+    and Excel's own escapes escaped (EXCEL_ESCAPE)."""
+    text = EXCEL_ESCAPE.sub("_x005F_", XML_FORBIDDEN.sub("", text))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return XML_FORBIDDEN.sub("", text).replace("\r", "&#13;")
+    return text.replace("\r", "&#13;")
 
 
 def _column_letter(index: int) -> str:
