@@ -18,11 +18,13 @@ from ..engine.model import PROFILE
 from ..extensions import db
 from ..models import Answer
 from ..models import Assessment
+from ..models import Release
 from ..models import ResultItem
 from ..models import SavedSection
 from ..models import hash_token
 from ..models import new_token
 from ..models import utcnow
+from ..reporting.aggregates import newest_release
 from ..reporting.aggregates import refresh_release
 from ..reporting.result_rows import result_rows
 
@@ -56,6 +58,7 @@ def _postgresql_json_object_agg(element, compiler, **kw):
 
 _ANSWERS = Answer.__table__
 _ASSESSMENTS = Assessment.__table__
+_RELEASES = Release.__table__
 
 
 def _stored_answers_of(assessment_id):
@@ -68,11 +71,23 @@ def _stored_answers_of(assessment_id):
     )
 
 
+def _release_in_force(column):
+    """`column` of the release in force of the assessment's campaign, for a submitted
+    campaign member (its results page shows that release's medians); else NULL."""
+    release = _RELEASES.c.campaign_id == _ASSESSMENTS.c.campaign_id
+    member_result = sa.and_(
+        _ASSESSMENTS.c.submitted_at.is_not(None), _ASSESSMENTS.c.campaign_id.is_not(None)
+    )
+    return sa.case((member_result, newest_release(release, column).scalar_subquery()))
+
+
 # Built once: every assessment page starts with this query, on the tables (Core: the
 # ORM's unit of work cost more than the query). Its row has the assessment's columns
 # and `member_key` (read-only: a view that changes the assessment loads it with
-# `editable`), and the answers of an open assessment (one round trip); a submitted
-# one's are read when needed (its result is kept per worker: loading.locked_result).
+# `editable`), and what the pages of the assessment read besides, in the same round trip:
+# the answers of an open assessment (`stored_answers`; a submitted one's are read when
+# needed, its result being kept per worker: loading.locked_result), and the release in
+# force of a submitted campaign member's campaign (`release_id`, `release_created_at`).
 _BY_TOKEN_HASH = sa.select(
     _ASSESSMENTS,
     sa.func.coalesce(_ASSESSMENTS.c.member_id, _ASSESSMENTS.c.id).label("member_key"),
@@ -82,13 +97,14 @@ _BY_TOKEN_HASH = sa.select(
             _stored_answers_of(_ASSESSMENTS.c.id).scalar_subquery(),
         )
     ).label("stored_answers"),
+    _release_in_force(_RELEASES.c.id).label("release_id"),
+    _release_in_force(_RELEASES.c.created_at).label("release_created_at"),
 ).where(_ASSESSMENTS.c.token_hash == sa.bindparam("token_hash"))
 _STORED_ANSWERS = _stored_answers_of(sa.bindparam("assessment_id"))
 
 
 def find(token: str) -> sa.Row:
-    """The row of the assessment behind a token: its columns, `member_key` and, if it is
-    not submitted, `stored_answers`; or UnknownToken."""
+    """The row of the assessment behind a token (_BY_TOKEN_HASH); or UnknownToken."""
     if len(token) > MAX_TOKEN_LENGTH:
         raise UnknownToken
     parameters = {"token_hash": hash_token(token)}

@@ -599,7 +599,7 @@ def results_context(token):
         "previous": loaded.previous_result(),
         "plan": action_plan(result),
         "top": top_actions(result.actions),
-        "benchmark": campaign_benchmark(loaded.record.campaign_id),
+        "benchmark": campaign_benchmark(loaded.record),
         "next_level": result.next_level,
         "describe": describer(result, content_for(questionnaire)),
     }

@@ -226,13 +226,22 @@ def _scope(campaign_id: int | None):
     return Assessment.campaign_id == campaign_id if campaign_id is not None else sa.true()
 
 
-# Built once, on the table (Core): the release in force is the newest by id
-# (ix_releases_campaign_latest). Releases are only ever added and flushed at once
-# (refresh_release), so there is nothing for the ORM to flush first.
 _RELEASES = Release.__table__
-_NEWEST = sa.select(_RELEASES.c.id, _RELEASES.c.created_at).order_by(_RELEASES.c.id.desc())
-_NEWEST_NATIONAL = _NEWEST.where(_RELEASES.c.campaign_id.is_(None)).limit(1)
-_NEWEST_OF_CAMPAIGN = _NEWEST.where(_RELEASES.c.campaign_id == sa.bindparam("campaign")).limit(1)
+
+
+def newest_release(owner, *columns) -> sa.Select:
+    """`columns` of the release in force of the campaign `owner` says: the newest by id
+    (ix_releases_campaign_latest). On the table (Core): releases are only ever added and
+    flushed at once (refresh_release), so there is nothing for the ORM to flush first."""
+    return sa.select(*columns).where(owner).order_by(_RELEASES.c.id.desc()).limit(1)
+
+
+# Built once.
+_IN_FORCE = (_RELEASES.c.id, _RELEASES.c.created_at)
+_NEWEST_NATIONAL = newest_release(_RELEASES.c.campaign_id.is_(None), *_IN_FORCE)
+_NEWEST_OF_CAMPAIGN = newest_release(
+    _RELEASES.c.campaign_id == sa.bindparam("campaign"), *_IN_FORCE
+)
 
 
 def release_in_force(campaign_id: int | None) -> sa.Row | None:

@@ -7,7 +7,6 @@ from ..extensions import db
 from ..models import Release
 from .aggregates import MIN_GROUP_SIZE
 from .aggregates import published
-from .aggregates import release_in_force
 
 ROUND_TO = 5  # points: a median is a range, not a figure to subtract from
 _NOT_KEPT = object()
@@ -17,19 +16,17 @@ def rounded(value: float | None) -> int | None:
     return None if value is None else int(ROUND_TO * round(value / ROUND_TO))
 
 
-def campaign_benchmark(campaign_id: int | None) -> dict | None:
-    """The medians of the campaign's release, rounded to 5 points, once it holds at least
-    MIN_GROUP_SIZE members besides the one looking; None outside a campaign. Members
-    that an association made up could otherwise reveal a real member's exact score."""
-    if campaign_id is None:
+def campaign_benchmark(record) -> dict | None:
+    """The medians of the release in force of a submitted assessment's campaign (read with
+    it: store.find's row), rounded to 5 points, once it holds at least MIN_GROUP_SIZE
+    members besides the one looking; None outside a campaign. Members that an association
+    made up could otherwise reveal a real member's exact score."""
+    if record.release_id is None:  # outside a campaign, or before its first release
         return None
-    in_force = release_in_force(campaign_id)
-    if in_force is None:
-        return None
-    key = (campaign_id, *in_force)  # cache.CAMPAIGN_BENCHMARKS
-    benchmark = campaign_benchmarks.get(key, _NOT_KEPT)
+    key = (record.campaign_id, record.release_id, record.release_created_at)
+    benchmark = campaign_benchmarks.get(key, _NOT_KEPT)  # cache.CAMPAIGN_BENCHMARKS
     if benchmark is _NOT_KEPT:
-        benchmark = medians_shown(published(db.session.get(Release, in_force.id)))
+        benchmark = medians_shown(published(db.session.get(Release, record.release_id)))
         campaign_benchmarks.put(key, benchmark)
     return benchmark
 
