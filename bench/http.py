@@ -34,9 +34,9 @@ What one run does (24 x (duration + 1) seconds of load with --paired, the defaul
    with the session cookie and CSRF token fetched beforehand; a Lua script
    alternates two answer sets so every save writes), the results page (a
    lone assessment, and a campaign member, whose page shows campaign
-   medians; with the visitor's cookie), and the association dashboard (logged-in session cookie); the
-   member's results and the dashboard also with a single connection
-   (unloaded latency). Requests send `Accept-Encoding: gzip` like browsers.
+   medians; with the visitor's cookie), and the association dashboard
+   (logged-in session cookie); the member's results and the dashboard also
+   with a single connection (unloaded latency). Requests send `Accept-Encoding: gzip` like browsers.
    Every status code is counted: non-2xx/3xx responses (and requests that
    got no response) are reported. With --paired (the default), hello runs again
    just before each row, and the row's ratio is taken to that run: both then
