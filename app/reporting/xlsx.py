@@ -142,28 +142,11 @@ def _write_rows(rows: Iterable[list], data) -> list[int]:
             kind = type(value)
             reference = f"{letters[column]}{number}"
             if kind is str:
-                if not value:
+                cell = _text_cell(reference, text_style, value)
+                if not cell:
                     continue
                 shown = len(value)
-                if shown > TEXT_LIMIT:
-                    value = value[:TEXT_LIMIT]
-                # Excel trims a text's outer white space unless told to keep it.
-                keep = value[0] in XML_SPACE or value[-1] in XML_SPACE
-                space = ' xml:space="preserve"' if keep else ""
-                if (
-                    "&" in value
-                    or "<" in value
-                    or ">" in value
-                    or "_x" in value
-                    or not value.isprintable()
-                ):
-                    value = _escaped(value)
-                    if not value:
-                        continue  # nothing XML can hold
-                pieces.append(
-                    f'<c r="{reference}"{text_style} t="inlineStr">'
-                    f"<is><t{space}>{value}</t></is></c>"
-                )
+                pieces.append(cell)
             elif kind is int or kind is float:
                 value = repr(value)
                 shown = len(value)
@@ -185,6 +168,22 @@ def _write_rows(rows: Iterable[list], data) -> list[int]:
             pieces.clear()
     data.write("".join(pieces).encode())
     return [min(max(width, COLUMN_WIDTH[0]), COLUMN_WIDTH[1]) for width in widths]
+
+
+def _text_cell(reference: str, style: str, text: str) -> str:
+    """An inline-string cell of at most TEXT_LIMIT characters; "" for a text that XML
+    cannot hold (empty, or only characters XML forbids)."""
+    if not text:
+        return ""
+    text = text[:TEXT_LIMIT]
+    # Excel trims a text's outer white space unless told to keep it.
+    keep = text[0] in XML_SPACE or text[-1] in XML_SPACE
+    space = ' xml:space="preserve"' if keep else ""
+    if "&" in text or "<" in text or ">" in text or "_x" in text or not text.isprintable():
+        text = _escaped(text)
+        if not text:
+            return ""
+    return f'<c r="{reference}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def _escaped(text: str) -> str:
