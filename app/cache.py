@@ -212,9 +212,11 @@ VERIFIED_SESSIONS = Declaration(
     1024,
     key="the session cookie as sent, and the generation of the signing keys it was verified with",
     why="whether a cookie's signature holds, and what it holds, is a function of its "
-    "bytes and the keys (a change of key starts a new generation); its age is checked on "
-    "every request; only sessions of text, numbers and booleans are kept, and each "
-    "request gets its own copy, so nothing one request changes reaches another",
+    "bytes and the keys (a change of key starts a new generation); only a cookie whose "
+    "signature holds is kept (one this app made: a forged one never becomes a key); its "
+    "age is checked on every request; only sessions of text, numbers and booleans are "
+    "kept, and each request gets its own copy, so nothing one request changes reaches "
+    "another",
     max_bytes=MB // 4,
     entry_bytes=256,  # the cookie (~110 characters) is in the key; a token and a time here
 )

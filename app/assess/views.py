@@ -256,9 +256,8 @@ def page_with_holes(key, token, render):
 
 def save(loaded, step, changes) -> bool:
     """Store one page's changes; False when the assessment was submitted meanwhile."""
-    assessment_id = loaded.record.id  # read before start_writing() expires the record
     start_writing()
-    if not store.save_page(assessment_id, step.id, changes):
+    if not store.save_page(loaded.record.id, step.id, changes):
         db.session.rollback()  # submitted from another tab since this page was read
         return False
     db.session.commit()

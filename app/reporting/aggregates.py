@@ -231,32 +231,28 @@ _RELEASES = Release.__table__
 
 def newest_release(owner, *columns) -> sa.Select:
     """`columns` of the release in force of the campaign `owner` says: the newest by id
-    (ix_releases_campaign_latest). On the table (Core): releases are only ever added and
-    flushed at once (refresh_release), so there is nothing for the ORM to flush first."""
+    (ix_releases_campaign_latest)."""
     return sa.select(*columns).where(owner).order_by(_RELEASES.c.id.desc()).limit(1)
 
 
-# Built once.
-_IN_FORCE = (_RELEASES.c.id, _RELEASES.c.created_at)
-_NEWEST_NATIONAL = newest_release(_RELEASES.c.campaign_id.is_(None), *_IN_FORCE)
-_NEWEST_OF_CAMPAIGN = newest_release(
-    _RELEASES.c.campaign_id == sa.bindparam("campaign"), *_IN_FORCE
-)
+def _releases_of(campaign_id: int | None):
+    """The releases of a campaign, or (None) the national ones."""
+    if campaign_id is None:
+        return _RELEASES.c.campaign_id.is_(None)
+    return _RELEASES.c.campaign_id == campaign_id
 
 
 def release_in_force(campaign_id: int | None) -> sa.Row | None:
     """(id, created_at) of the release in force for a campaign (None: national); None
     before the first. A release is frozen when it is made: what it holds never changes."""
-    connection = db.session.connection()
-    if campaign_id is None:
-        return connection.execute(_NEWEST_NATIONAL).first()
-    return connection.execute(_NEWEST_OF_CAMPAIGN, {"campaign": campaign_id}).first()
+    columns = (_RELEASES.c.id, _RELEASES.c.created_at)
+    return db.session.execute(newest_release(_releases_of(campaign_id), *columns)).first()
 
 
 def latest_release(campaign_id: int | None) -> Published | None:
     """The release in force for a campaign (None: national); None before the first."""
-    in_force = release_in_force(campaign_id)
-    return None if in_force is None else published(db.session.get(Release, in_force.id))
+    release = db.session.scalars(newest_release(_releases_of(campaign_id), Release)).first()
+    return None if release is None else published(release)
 
 
 def published(release: Release) -> Published:
