@@ -5,6 +5,7 @@ Run by hand, from the project root:
     .venv/bin/python bench/http.py                      # a fresh temporary SQLite file
     .venv/bin/python bench/http.py --database-url postgresql://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/http.py --duration 10        # seconds per endpoint (default 10)
+    .venv/bin/python bench/http.py --only save --only results   # some rows (and hello)
 
 Needs `wrk` (HTTP load generator, not a Python package). On Debian/Ubuntu:
 
@@ -137,18 +138,19 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU time of processes, from /proc/<pid>/stat (utime, stime)."""
+def cpu_times(pids) -> tuple[float, float]:
+    """(user, system) CPU seconds of processes, from /proc/<pid>/stat (utime, stime)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    user = system = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+        user += int(fields[11])
+        system += int(fields[12])
+    return user / ticks, system / ticks
 
 
 def rss_kb(pid: int) -> int | None:
@@ -498,6 +500,7 @@ class Run:
     socket_errors: dict = field(default_factory=dict)
     raw: str = ""
     cpu_seconds: float = 0.0  # the workers' user + system CPU during the run
+    system_seconds: float = 0.0  # of which system (the kernel: sockets, file writes)
     wrk_cpu_seconds: float = 0.0  # wrk's own CPU during the run (it shares the machine)
     paired_hello_ms: float | None = None  # hello's CPU ms/request, measured just before
 
@@ -566,10 +569,11 @@ def run_wrk(
         wrk(warmup, latency=False)
         server.wait_idle()
     workers = children(server.process.pid)
-    cpu_before = cpu_seconds(workers)
+    user_before, system_before = cpu_times(workers)
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = wrk(duration)
-    cpu = cpu_seconds(workers) - cpu_before
+    user, system = cpu_times(workers)
+    user, system = user - user_before, system - system_before
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk_cpu = (wrk_after.ru_utime - wrk_before.ru_utime) + (
         wrk_after.ru_stime - wrk_before.ru_stime
@@ -577,7 +581,13 @@ def run_wrk(
     # wrk stops sending, but requests it queued are still being served: wait for the
     # backlog to drain so that the next endpoint is measured on idle workers.
     server.wait_idle()
-    run = Run(name, raw=output, cpu_seconds=cpu, wrk_cpu_seconds=wrk_cpu)
+    run = Run(
+        name,
+        raw=output,
+        cpu_seconds=user + system,
+        system_seconds=system,
+        wrk_cpu_seconds=wrk_cpu,
+    )
     for line in output.splitlines():
         if not line.startswith("BENCH "):
             continue
@@ -680,8 +690,8 @@ def verdict(ok: bool) -> str:
 
 def print_table(runs, ceiling: Run):
     header_line = (
-        f"{'endpoint':<27} {'CPU ms/req':>10} {'hello ms':>8} {'CPU ratio':>9} {'target':>8} "
-        f"{'req/s':>7} "
+        f"{'endpoint':<27} {'CPU ms/req':>10} {'sys':>4} {'hello ms':>8} {'CPU ratio':>9} "
+        f"{'target':>8} {'req/s':>7} "
         f"{'ratio':>5} {'p50 ms':>7} {'p99 ms':>7} {'wrk CPU':>7} {'bad':>4}  verdict"
     )
     print(header_line)
@@ -703,20 +713,22 @@ def print_table(runs, ceiling: Run):
             result += " (errors)"
         if run.none_completed:
             result += " (no response within the run)"
-            rate = p50 = p99 = cpu = "-"
+            rate = p50 = p99 = cpu = system = "-"
         else:
             rate, p50, p99 = f"{run.rate:.1f}", f"{run.p50_ms:.1f}", f"{run.p99_ms:.1f}"
             cpu = f"{run.cpu_ms:.3f}"
+            system = f"{run.system_seconds / run.cpu_seconds:.0%}" if run.cpu_seconds else "-"
         print(
-            f"{run.name:<27} {cpu:>10} {hello_ms:8.3f} {cpu_ratio:9.2f} {target:>8} {rate:>7} "
-            f"{ratio:5.2f} "
+            f"{run.name:<27} {cpu:>10} {system:>4} {hello_ms:8.3f} {cpu_ratio:9.2f} {target:>8} "
+            f"{rate:>7} {ratio:5.2f} "
             f"{p50:>7} {p99:>7} {run.wrk_share:7.0%} {run.bad:4d}  {result}"
         )
     print(
         "CPU ms/req: the gunicorn workers' user+system CPU per response (database server "
-        "not included).\nhello ms: hello's CPU ms/req measured just before this row (--paired), "
-        "else the ceiling row's.\nCPU ratio = hello ms / CPU ms/req: the figure the targets "
-        "use, steady when other\nprocesses compete for the 2 CPUs. ratio: req/s / hello's "
+        "not included); sys: the part spent in the kernel.\nhello ms: hello's CPU ms/req "
+        "measured just before this row (--paired), else the ceiling row's.\n"
+        "CPU ratio = hello ms / CPU ms/req: the figure the targets use, steady when other\n"
+        "processes compete for the 2 CPUs. ratio: req/s / hello's "
         "req/s, shown for reference only.\nwrk CPU: wrk's share of the CPU that wrk and the "
         "workers used (the load generator's cost)."
     )
@@ -740,6 +752,12 @@ def main(argv=None) -> int:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="run hello again just before each row and take the ratio to that run (default)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="measure only the rows whose name contains TEXT (repeatable; hello always runs)",
     )
     args = parser.parse_args(argv)
     if args.duration < 1 or args.duration > 600:
@@ -888,6 +906,8 @@ def measure(args, url, secret, folder, servers) -> int:
             single | {"headers": cookie},
         ),
     ]
+    if args.only:  # the first row, hello, is the ceiling every ratio needs
+        plan = plan[:1] + [row for row in plan[1:] if any(text in row[0] for text in args.only)]
     runs = []
     for name, kind, server, path, options in plan:
         paired_hello_ms = None

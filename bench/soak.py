@@ -65,7 +65,7 @@ from bench.http import GUNICORN  # noqa: E402
 from bench.http import RSS_TARGET_KB  # noqa: E402
 from bench.http import Server  # noqa: E402
 from bench.http import children  # noqa: E402
-from bench.http import cpu_seconds  # noqa: E402
+from bench.http import cpu_times  # noqa: E402
 from bench.http import fetch  # noqa: E402
 from bench.http import free_port  # noqa: E402
 from bench.http import header  # noqa: E402
@@ -303,7 +303,7 @@ def soak(args, url, folder, servers) -> int:
     ]
     series = []
     started = time.monotonic()
-    cpu_before = cpu_seconds(server.workers)
+    cpu_before = sum(cpu_times(server.workers))
     sample(server, started, series)
     for thread in threads:
         thread.start()
@@ -318,7 +318,7 @@ def soak(args, url, folder, servers) -> int:
         for thread in threads:
             thread.join(timeout=60)
     workers = children(server.process.pid)
-    cpu = cpu_seconds(workers) - cpu_before
+    cpu = sum(cpu_times(workers)) - cpu_before
     return report(server, series, tally, results, cpu, workers)
 
 
