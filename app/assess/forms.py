@@ -12,7 +12,6 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import Field
-from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectMultipleField
@@ -156,7 +155,14 @@ def build_field(question, content) -> Field:
 
 class SectionForm(Form):
     """Fields are added per section by `section_form`. CSRFProtect checks the token of
-    every post before the view runs: the form does not check it a second time."""
+    every post before the view runs: the form does not check it a second time.
+
+    `originals` holds, per question id, the page's hidden copy of the value shown (its
+    JSON text, `encode`; None when none was posted): read and written as a dict, not
+    as fields, since binding a field per question costs each post more than the rest
+    of the form's work on it."""
+
+    originals: dict
 
     class Meta:
         csrf = False
@@ -173,8 +179,10 @@ def section_form(questions, content, original: dict, formdata=None, meta=None):
     form_class = _form_class((*content.key, shown), questions, content)
     if formdata is not None:
         form = form_class(formdata=formdata, **({"meta": meta} if meta else {}))
+        form.originals = posted_originals(questions, formdata)
     else:
         form = form_class(data=_form_data(questions, original))
+        form.originals = {q.id: encode(form_value(q, original.get(q.id))) for q in questions}
     for question in questions:
         field = form[question.id]
         if isinstance(field, ChoicesField):
@@ -194,23 +202,27 @@ def _form_class(key, questions, content):
 
         for question in questions:
             setattr(Form, question.id, build_field(question, content))
-            setattr(Form, ORIGINAL_PREFIX + question.id, HiddenField())
         form_classes.put(key, Form)
         form_class = Form
     return form_class
 
 
 def _form_data(questions, values: dict) -> dict:
-    data = {}
-    for question in questions:
-        value = values.get(question.id)
-        if isinstance(value, frozenset | set | tuple):
-            value = sorted(value)
-        elif question.type == "multiple" and value in (DONT_KNOW, NOT_APPLICABLE):
-            value = [value]  # shown as its ticked box
-        data[question.id] = value
-        data[ORIGINAL_PREFIX + question.id] = encode(value)
-    return data
+    return {question.id: form_value(question, values.get(question.id)) for question in questions}
+
+
+def form_value(question, value):
+    """An engine value as its field holds it."""
+    if isinstance(value, frozenset | set | tuple):
+        return sorted(value)
+    if question.type == "multiple" and value in (DONT_KNOW, NOT_APPLICABLE):
+        return [value]  # shown as its ticked box
+    return value
+
+
+def posted_originals(questions, formdata) -> dict:
+    """{question id: the hidden copy of the value shown, as posted (or None)}."""
+    return {question.id: formdata.get(ORIGINAL_PREFIX + question.id) for question in questions}
 
 
 def encode(value) -> str:
@@ -234,7 +246,7 @@ def posted_value(question, form):
 def remember_saved(form, changes: dict) -> None:
     """After a save, the page's hidden copies of the values shown hold what is stored."""
     for question_id, value in changes.items():
-        form[ORIGINAL_PREFIX + question_id].data = encode(value)
+        form.originals[question_id] = encode(value)
 
 
 def changed_values(questions, form) -> dict:
@@ -244,7 +256,7 @@ def changed_values(questions, form) -> dict:
         value = posted_value(question, form)
         if value is None and question.type in CHOICE_TYPES:
             continue  # a radio button cannot be unchecked: nothing was posted for it
-        if encode(value) != (form[ORIGINAL_PREFIX + question.id].data or encode(None)):
+        if encode(value) != (form.originals.get(question.id) or encode(None)):
             changes[question.id] = value
     return changes
 
@@ -303,6 +315,7 @@ def validate_step(
         form = section_form(questions, content, {}, formdata=formdata, meta=meta)
     else:
         form.process(formdata)
+        form.originals = posted_originals(questions, formdata)
     form.validate()
     values = {q.id: posted_value(q, form) for q in questions if not form[q.id].errors}
     if step.id == PROFILE and complete:

@@ -21,7 +21,7 @@ from .forms import encode
 def question_widget(render, question, form, content, calculator, calculator_fields):
     """`render` is the template's `question` macro, called only on a miss."""
     field = form[question.id]
-    original = form[ORIGINAL_PREFIX + question.id].data
+    original = form.originals.get(question.id)
 
     def rendered():
         return render(question, form, content, ORIGINAL_PREFIX, calculator, calculator_fields)
