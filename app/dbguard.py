@@ -12,7 +12,11 @@ worker would wait for it forever. So:
 - a frozen server cancels nothing, so a watchdog thread cuts the socket of a statement,
   ping, commit or rollback still waiting a second after that (or a ping after one
   second): the driver raises OperationalError, the pool drops the connection and the
-  page answers 503 (app/pages.py, app/assess/views.py).
+  page answers 503 (app/pages.py, app/assess/views.py);
+- a connection that sat in the pool for PING_AFTER_IDLE_SECONDS or more is pinged
+  before use and replaced if the server no longer knows it (a restart, a failover):
+  the first request after a restart does not fail. One used within that time is not
+  pinged: on a busy worker the ping was one more round trip on every request.
 
 The embedded SQLite file needs none of this; it keeps its busy timeout.
 """
@@ -26,10 +30,13 @@ import threading
 import time
 
 from sqlalchemy import event
+from sqlalchemy import exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
+
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def is_postgres(url: str) -> bool:
@@ -50,7 +57,7 @@ def engine_options(config) -> dict:
     timeout = int(config["DATABASE_STATEMENT_TIMEOUT_MS"])
     options = f"{options} -c statement_timeout={timeout}".strip()
     return {
-        "pool_pre_ping": True,
+        "pool_pre_ping": False,  # ping_after_idle, installed by watch()
         "connect_args": {
             "connect_timeout": max(2, int(config["DATABASE_CONNECT_TIMEOUT"])),
             "options": options,
@@ -135,6 +142,27 @@ def watch(engine: Engine, config) -> None:
         ("do_rollback", statement_seconds),
     ):
         setattr(dialect, name, _watched(getattr(dialect, name), watchdog, seconds))
+    ping_after_idle(engine)
+
+
+def ping_after_idle(engine: Engine) -> None:
+    """pool_pre_ping, for connections idle PING_AFTER_IDLE_SECONDS or more: a dead one
+    is replaced before the request uses it (SQLAlchemy's "checkout" event: raising
+    DisconnectionError makes the pool try a new connection)."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def note_use(_dbapi_connection, record):
+        record.info["last_used"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get("last_used", 0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)  # the watchdog's, on a frozen server
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError("ping failed") from error
 
 
 def _watched(call, watchdog: Watchdog, seconds: float):

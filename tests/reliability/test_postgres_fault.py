@@ -4,7 +4,7 @@ A private PostgreSQL instance (initdb into a temporary directory, its own port
 on 127.0.0.1, run as the `postgres` OS user) is stopped with
 `pg_ctl stop -m immediate` while the app is saving. The app must answer 503
 (health check, pages and saves, never a traceback), then work again as soon as
-the server is back, without being restarted (pool_pre_ping), and keep every
+the server is back, without being restarted (dbguard.ping_after_idle), and keep every
 save it had acknowledged. The machine's shared PostgreSQL is never touched.
 """
 
@@ -27,6 +27,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
+from app import dbguard
 from app.extensions import db
 from tests.reliability.support import app_config
 from tests.reliability.support import free_port
@@ -317,3 +318,40 @@ def test_database_lost_after_the_last_query_of_a_page_is_not_a_500(postgres_up):
     assert not postgres_up.running()
     assert response.status_code == 200  # the page was ready: the teardown's failure is logged
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_connection_idle_across_a_restart_is_replaced_and_a_busy_one_is_not_pinged(
+    postgres_up, monkeypatch
+):
+    """dbguard.ping_after_idle: the pool pings only connections idle for a while. The app
+    is idle while the server restarts: its pooled connection is dead, and the first
+    page after the restart must still be served. While pages follow each other, no
+    ping is sent (it was a round trip on every request)."""
+    app = create_app(app_config(postgres_up.url, **SHIPPED))
+    pings = []
+    with app.app_context():
+        dialect = db.engine.dialect
+        monkeypatch.setattr(dialect, "do_ping", counted(dialect.do_ping, pings))
+    client = app.test_client()
+    try:
+        for _ in range(5):  # a busy worker: each request right after the last
+            assert client.get("/healthz").status_code == 200
+        assert pings == []
+
+        postgres_up.stop("immediate")
+        postgres_up.start()
+        time.sleep(dbguard.PING_AFTER_IDLE_SECONDS)
+        response = client.get("/healthz")  # the pooled connection died with the server
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert len(pings) == 1
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def counted(ping, calls: list):
+    def counting(dbapi_connection):
+        calls.append(dbapi_connection)
+        return ping(dbapi_connection)
+
+    return counting
