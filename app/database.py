@@ -8,6 +8,8 @@ writer waits for the lock instead of failing half-way.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import g
 from flask import has_request_context
 from flask import request
@@ -33,7 +35,8 @@ def wants_write() -> bool:
 
 
 def read_first() -> None:
-    """Let this unsafe request read without holding the write lock, until `start_writing()`.
+    """Let this unsafe request read without holding the write lock, until it writes in a
+    `write_transaction()`.
 
     A busy page save spends most of its time reading and validating; holding SQLite's
     single write lock all that time made concurrent saves wait for each other. The
@@ -41,13 +44,20 @@ def read_first() -> None:
     g.reading_first = True
 
 
-def start_writing() -> None:
-    """End this request's read transaction: its next statement opens the write one."""
+@contextmanager
+def write_transaction():
+    """The writes of a request that read first, on a connection of their own: the read
+    transaction ends, the block's statements run in one transaction (`BEGIN IMMEDIATE`
+    on SQLite), committed when the block ends, rolled back if it raises. Core, not the
+    ORM session: its unit of work cost a page save more than the statements did."""
     from .extensions import db
 
     db.session.commit()
     g.reading_first = False
     g.writes_done = False
+    with db.engine.begin() as connection:
+        yield connection
+    g.writes_done = True
 
 
 def done_writing(_session) -> None:

@@ -299,7 +299,7 @@ def _add_member(campaign, questionnaire, member: Member, rng: random.Random) -> 
     )
     db.session.add(assessment)
     db.session.flush()
-    store.save_changes(assessment.id, {**profile, **answers})
+    store.save_changes(db.session.connection(), assessment.id, {**profile, **answers})
     result = score(questionnaire, profile, answers)
     store.submit(assessment, result, profile)
     return True

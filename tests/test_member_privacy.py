@@ -168,7 +168,7 @@ def submit_in_its_own_transaction(app, campaign_id, submitted, commit):
         assessment, _token = Assessment.start(questionnaire, "es", campaign_id=campaign_id)
         db.session.add(assessment)
         db.session.flush()
-        store.save_changes(assessment.id, profile)
+        store.save_changes(db.session.connection(), assessment.id, profile)
         store.submit(assessment, scoring.score(questionnaire, profile, answers), profile)
         submitted.set()
         commit.wait(30)

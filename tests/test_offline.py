@@ -303,7 +303,7 @@ def test_an_import_stores_what_the_web_stores_on_submit(app, tmp_path):
             db.session.add(web)
             db.session.flush()
             answers = {k: v for k, v in submitted.answers.items() if v != ""}  # posts nothing
-            store.save_changes(web.id, submitted.profile | answers)
+            store.save_changes(db.session.connection(), web.id, submitted.profile | answers)
             expected = score(questionnaire, submitted.profile, answers)
             assert store.submit(web, expected, submitted.profile)
             db.session.refresh(web)  # written by a Core UPDATE

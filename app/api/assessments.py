@@ -19,7 +19,7 @@ from ..assess.forms import validate_step
 from ..assess.loading import journey_after
 from ..assess.result_json import result_json
 from ..database import read_first
-from ..database import start_writing
+from ..database import write_transaction
 from ..engine.checks import failed_checks
 from ..engine.journey import Journey
 from ..engine.model import CHOICE_TYPES
@@ -233,11 +233,10 @@ def answer(body, section_id):
     if errors:
         fail(422, errors=errors)
     changes = {qid: values[qid] for qid in answers}
-    start_writing()
-    if not store.save_page(loaded.record.id, step.id, changes):
-        db.session.rollback()  # submitted meanwhile
-        fail(409, SUBMITTED)
-    db.session.commit()
+    with write_transaction() as connection:
+        saved = store.save_page(connection, loaded.record.id, step.id, changes)
+    if not saved:
+        fail(409, SUBMITTED)  # submitted meanwhile
     saved = store.saved_sections(loaded.record)
     return state(loaded.record, questionnaire, journey_after(journey, changes), saved)
 

@@ -175,9 +175,8 @@ _CLEAR_ANSWERS = sa.delete(_ANSWERS).where(
 )
 
 
-def _execute(statements: dict, parameters) -> None:
-    """Run the statement built for this database on the session's connection."""
-    connection = db.session.connection()
+def _execute(connection, statements: dict, parameters) -> None:
+    """Run the statement built for this database."""
     connection.execute(statements[connection.dialect.name], parameters)
 
 
@@ -190,36 +189,33 @@ def _answer_rows(assessment_id: int, values: dict, now) -> list[dict]:
     ]
 
 
-def save_changes(assessment_id: int, changes: dict) -> None:
-    """Upsert changed answers and delete cleared ones, in the caller's transaction."""
+def save_changes(connection, assessment_id: int, changes: dict) -> None:
+    """Upsert changed answers and delete cleared ones, in the connection's transaction."""
     rows = _answer_rows(assessment_id, changes, utcnow())
     if rows:
-        _execute(_UPSERT_ANSWERS, rows)
+        _execute(connection, _UPSERT_ANSWERS, rows)
     cleared = [q for q, v in changes.items() if v is None]
     if cleared:
-        db.session.connection().execute(
-            _CLEAR_ANSWERS, {"assessment_id": assessment_id, "cleared": cleared}
-        )
+        connection.execute(_CLEAR_ANSWERS, {"assessment_id": assessment_id, "cleared": cleared})
 
 
-def mark_saved(assessment_id: int, section_id: str) -> None:
+def mark_saved(connection, assessment_id: int, section_id: str) -> None:
     _execute(
+        connection,
         _UPSERT_SAVED,
         {"assessment_id": assessment_id, "section_id": section_id, "saved_at": utcnow()},
     )
 
 
-def save_page(assessment_id: int, section_id: str, changes: dict) -> bool:
+def save_page(connection, assessment_id: int, section_id: str, changes: dict) -> bool:
     """Write one page's changes, unless the assessment was submitted meanwhile (False).
 
     The first statement takes the write lock, so the check and the writes are atomic."""
-    still_open = db.session.connection().execute(
-        _TOUCH_OPEN, {"assessment": assessment_id, "now": utcnow()}
-    )
+    still_open = connection.execute(_TOUCH_OPEN, {"assessment": assessment_id, "now": utcnow()})
     if still_open.rowcount != 1:
         return False
-    save_changes(assessment_id, changes)
-    mark_saved(assessment_id, section_id)
+    save_changes(connection, assessment_id, changes)
+    mark_saved(connection, assessment_id, section_id)
     return True
 
 

@@ -29,7 +29,7 @@ from ..cache import result_pdfs
 from ..cache import result_reports
 from ..compression import PageWithHoles
 from ..database import read_first
-from ..database import start_writing
+from ..database import write_transaction
 from ..engine.calculators import CalculatorError
 from ..engine.calculators import art20
 from ..engine.checks import contradicts_calculation
@@ -145,8 +145,11 @@ def new():
     assessment, token = Assessment.start(questionnaire, current_language())
     db.session.add(assessment)
     db.session.flush()
-    store.save_changes(assessment.id, {k: v for k, v in values.items() if v is not None})
-    store.mark_saved(assessment.id, profile.id)
+    connection = db.session.connection()
+    store.save_changes(
+        connection, assessment.id, {k: v for k, v in values.items() if v is not None}
+    )
+    store.mark_saved(connection, assessment.id, profile.id)
     db.session.commit()
     log.info(
         "Assessment %s started (%s v%s)", assessment.id, questionnaire.id, questionnaire.version
@@ -255,13 +258,10 @@ def page_with_holes(key, token, render):
 
 
 def save(loaded, step, changes) -> bool:
-    """Store one page's changes; False when the assessment was submitted meanwhile."""
-    start_writing()
-    if not store.save_page(loaded.record.id, step.id, changes):
-        db.session.rollback()  # submitted from another tab since this page was read
-        return False
-    db.session.commit()
-    return True
+    """Store one page's changes; False when the assessment was submitted meanwhile
+    (from another tab since this page was read)."""
+    with write_transaction() as connection:
+        return store.save_page(connection, loaded.record.id, step.id, changes)
 
 
 def save_draft(loaded, step, form, calculator, preview):
@@ -715,7 +715,7 @@ def reassess(token):
     db.session.add(assessment)
     db.session.flush()
     carried = carry_over(questionnaire, profile | answers, loaded.questionnaire.version)
-    store.save_changes(assessment.id, carried)
+    store.save_changes(db.session.connection(), assessment.id, carried)
     db.session.commit()
     log.info("Assessment %s re-assesses %s", assessment.id, previous.id)
     if extra:

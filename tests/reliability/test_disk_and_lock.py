@@ -18,7 +18,6 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from app import create_app
 from app.extensions import db
@@ -147,8 +146,9 @@ def test_lock_taken_right_after_the_commit_does_not_report_a_failed_save(databas
     def note_answer_writes(_connection, _cursor, statement, *_args):
         armed["wrote"] = armed["wrote"] or statement.startswith("INSERT INTO answers")
 
-    def another_writer_gets_the_lock(_session):
-        # The commit that saved the answers (not the one that ended the page's reads).
+    def another_writer_gets_the_lock(*_connection):
+        # Once the connection that saved the answers is back in the pool, committed (not
+        # when the one that ended the page's reads is).
         if armed["on"] and armed["wrote"]:
             armed["on"] = False
             holder.execute("BEGIN IMMEDIATE")
@@ -156,11 +156,11 @@ def test_lock_taken_right_after_the_commit_does_not_report_a_failed_save(databas
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", note_answer_writes)
-    event.listen(Session, "after_commit", another_writer_gets_the_lock)
+    event.listen(engine, "checkin", another_writer_gets_the_lock)
     try:
         response = visitor.submit({"legal_cotizaciones": "parcial"}, follow=False)
     finally:
-        event.remove(Session, "after_commit", another_writer_gets_the_lock)
+        event.remove(engine, "checkin", another_writer_gets_the_lock)
         event.remove(engine, "before_cursor_execute", note_answer_writes)
         if holder.in_transaction:
             holder.execute("ROLLBACK")

@@ -93,7 +93,7 @@ def add_members(app, campaign_id, count, answers="best", named=False, name="Soci
             )
             db.session.add(assessment)
             db.session.flush()
-            store.save_changes(assessment.id, profile)
+            store.save_changes(db.session.connection(), assessment.id, profile)
             store.submit(assessment, result, profile)
         db.session.commit()
 
