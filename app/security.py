@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from datetime import UTC
@@ -190,11 +191,13 @@ def limit_token_guessing(blueprint) -> None:
     from .extensions import limiter
 
     scope = f"token-misses-{blueprint.name}"
+    # The setting read once per text, not per request: parse() runs regular expressions.
+    parsed = functools.lru_cache(maxsize=4)(parse)
 
     def counted():
         if not limiter.enabled:
             return None
-        return parse(current_app.config["TOKEN_MISS_LIMIT"]), scope, get_remote_address()
+        return parsed(current_app.config["TOKEN_MISS_LIMIT"]), scope, get_remote_address()
 
     @blueprint.before_request
     def refuse_guessing():

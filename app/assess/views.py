@@ -355,8 +355,9 @@ def previous_url(token, journey, step) -> str:
 def posted_calculator():
     """The art. 20 calculator of a post: when its button was pressed or any of its
     fields was filled in (the numbers then stay on the page); else None."""
-    typed = any(request.form.get(f"calc-{name}", "").strip() for name in CALCULATOR_FIELDS)
-    return calculate() if typed or request.form.get("action") == "calculate" else None
+    posted = request.form
+    typed = any(posted.get(f"calc-{name}", "").strip() for name in CALCULATOR_FIELDS)
+    return calculate() if typed or posted.get("action") == "calculate" else None
 
 
 def calculate():
