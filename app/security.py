@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import time
 from datetime import UTC
@@ -126,7 +125,11 @@ def csrf_token() -> str:
 
 
 def init_app(app: Flask) -> None:
+    from limits import parse
+
     app.jinja_env.globals["csrf_token"] = csrf_token  # instead of CSRFProtect's
+    # Read once: parse() runs regular expressions, and every assessment page checks it.
+    app.extensions["token_miss_limit"] = parse(app.config["TOKEN_MISS_LIMIT"])
     if app.config["SESSION_COOKIE_SECURE"]:
         # ASVS 3.3.3: a __Host- cookie is sent only over HTTPS, to this host, for all paths.
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"
@@ -186,18 +189,15 @@ def limit_token_guessing(blueprint) -> None:
     breaker count too), rather than as a Flask-Limiter blueprint limit: that made
     every page of the blueprint pay for resolving its limits (bench/http.py)."""
     from flask_limiter.util import get_remote_address
-    from limits import parse
 
     from .extensions import limiter
 
     scope = f"token-misses-{blueprint.name}"
-    # The setting read once per text, not per request: parse() runs regular expressions.
-    parsed = functools.lru_cache(maxsize=4)(parse)
 
     def counted():
         if not limiter.enabled:
             return None
-        return parsed(current_app.config["TOKEN_MISS_LIMIT"]), scope, get_remote_address()
+        return current_app.extensions["token_miss_limit"], scope, get_remote_address()
 
     @blueprint.before_request
     def refuse_guessing():
