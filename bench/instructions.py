@@ -15,8 +15,12 @@ Without them the script stops at once with a message saying so (exit status 2).
 
 Why: CPU time on a shared machine varies by +-30 % between runs of bench/http.py, so
 its CPU ratios cannot show a 5-10 % change. The instructions a worker executes per
-request do not depend on the machine's load: repeat runs of the same code agree within
-about 0.2 % (section GET: 4.109 and 4.114 M; hello: 1.296 to 1.298 M over four runs).
+request do not depend on the machine's load: on SQLite, repeat runs of the same code
+agree within about 0.2 % (section GET: 4.109 and 4.114 M; hello: 1.296 to 1.298 M over
+four runs). On PostgreSQL less so: the same landing page (which reads no database)
+counted 2.33 M in one run and 2.58 M in another, so work outside the requests (the
+database watchdog's thread is the likely one; not established) adds up to ~0.3 M
+per request: compare PostgreSQL rows over several runs.
 
 What one run does (at 200 requests per row: about 1 3/4 minutes for hello and two rows,
 2 1/2 for all six, on SQLite or PostgreSQL; valgrind slows the workers many times over):
@@ -330,7 +334,8 @@ def print_table(results, requests: int, url: str) -> None:
         print(f"{name:<27} {per_request / 1e6:11.3f}  {ceiling / per_request:15.3f}")
     print(
         "Instructions the gunicorn worker executes in user space per request (callgrind;\n"
-        "deterministic: repeat runs agree within about 0.2 %). NOT counted: time in the kernel\n"
+        "on SQLite repeat runs agree within about 0.2 %, on PostgreSQL within ~0.3 M).\n"
+        "NOT counted: time in the kernel\n"
         "(socket and file system calls) and waiting on the database server, so on PostgreSQL\n"
         "the figures undercount roundtrip costs. This complements bench/http.py (wall time,\n"
         "CPU time under load), it does not replace it."
