@@ -763,10 +763,17 @@ def main(argv=None) -> int:
     if args.duration < 1 or args.duration > 600:
         parser.error("--duration must be 1 to 600 seconds")
 
-    if shutil.which("wrk") is None:
+    return measured_with_tools(args, measure, "bench-http-", ["wrk"], "to generate the load")
+
+
+def measured_with_tools(args, measure, prefix: str, tools: list[str], purpose: str) -> int:
+    """`measure(args, url, secret, folder, servers)` under with_servers, once the outside
+    programs (Debian packages named like them) and gunicorn are there; else 2."""
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing:
         print(
-            "wrk is not installed: this benchmark needs it to generate the load.\n"
-            "Install it with: apt-get update && apt-get install -y wrk",
+            f"{' and '.join(missing)} not found: this benchmark needs it {purpose}.\n"
+            f"Install it with: apt-get update && apt-get install -y {tools[0]}",
             file=sys.stderr,
         )
         return 2
@@ -777,7 +784,7 @@ def main(argv=None) -> int:
     secret = secrets.token_hex(32)
     return with_servers(
         args.database_url,
-        "bench-http-",
+        prefix,
         lambda url, folder, servers: measure(args, url, secret, folder, servers),
     )
 

@@ -69,8 +69,6 @@ sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
 import os  # noqa: E402
-import secrets  # noqa: E402
-import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -86,9 +84,9 @@ from bench.http import expect  # noqa: E402
 from bench.http import fetch  # noqa: E402
 from bench.http import free_port  # noqa: E402
 from bench.http import header  # noqa: E402
+from bench.http import measured_with_tools  # noqa: E402
 from bench.http import seed  # noqa: E402
 from bench.http import session_cookie  # noqa: E402
-from bench.http import with_servers  # noqa: E402
 from tests.support.pages import csrf_token  # noqa: E402
 
 WARMUP = 20
@@ -359,24 +357,9 @@ def main(argv=None) -> int:
     if args.requests < 1:
         parser.error("--requests must be at least 1")
 
-    missing = [tool for tool in ("valgrind", "callgrind_control") if shutil.which(tool) is None]
-    if missing:
-        print(
-            f"{' and '.join(missing)} not found: this benchmark counts instructions with "
-            "valgrind's callgrind.\nInstall it with: apt-get update && apt-get install -y valgrind",
-            file=sys.stderr,
-        )
-        return 2
-    if not GUNICORN.exists():
-        print(f"gunicorn not found at {GUNICORN}: run `make install` first", file=sys.stderr)
-        return 2
-
-    secret = secrets.token_hex(32)
-    return with_servers(
-        args.database_url,
-        "bench-instructions-",
-        lambda url, folder, servers: measure(args, url, secret, folder, servers),
-    )
+    tools = ["valgrind", "callgrind_control"]
+    purpose = "to count instructions (callgrind)"
+    return measured_with_tools(args, measure, "bench-instructions-", tools, purpose)
 
 
 if __name__ == "__main__":
