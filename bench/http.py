@@ -177,6 +177,20 @@ class Server:
     cold_start: float | None = None
     workers: list = field(default_factory=list)
 
+    def spawn(self, command: list[str]) -> None:
+        """Run `command` from the project root, its output to the log, in a process group
+        of its own: stop() stops it as one."""
+        log = open(self.log_path, "wb")  # noqa: SIM115 (closed with the process)
+        self.process = subprocess.Popen(  # noqa: S603 (our own command line)
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
     def start(self, ready_path: str, workers: int = 2, timeout: float = 60) -> None:
         self.ready_path = ready_path
         command = [
@@ -190,17 +204,8 @@ class Server:
             *self.options,
             self.target,
         ]
-        log = open(self.log_path, "wb")  # noqa: SIM115 (closed with the process)
         started = time.perf_counter()
-        self.process = subprocess.Popen(  # noqa: S603 (our own command line)
-            command,
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopped as one below
-        )
-        log.close()
+        self.spawn(command)
         deadline = started + timeout
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
@@ -753,17 +758,21 @@ def main(argv=None) -> int:
         default=True,
         help="run hello again just before each row and take the ratio to that run (default)",
     )
+    add_row_filter(parser)
+    args = parser.parse_args(argv)
+    if args.duration < 1 or args.duration > 600:
+        parser.error("--duration must be 1 to 600 seconds")
+
+    return measured_with_tools(args, measure, "bench-http-", ["wrk"], "to generate the load")
+
+
+def add_row_filter(parser) -> None:
     parser.add_argument(
         "--only",
         action="append",
         metavar="TEXT",
         help="measure only the rows whose name contains TEXT (repeatable; hello always runs)",
     )
-    args = parser.parse_args(argv)
-    if args.duration < 1 or args.duration > 600:
-        parser.error("--duration must be 1 to 600 seconds")
-
-    return measured_with_tools(args, measure, "bench-http-", ["wrk"], "to generate the load")
 
 
 def measured_with_tools(args, measure, prefix: str, tools: list[str], purpose: str) -> int:
@@ -809,11 +818,8 @@ def with_servers(database_url, prefix: str, work) -> int:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def measure(args, url, secret, folder, servers) -> int:
-    print(f"database: {describe(url)}")
-    data = seed(url, secret, args.count)
-    print(data.load_line)
-
+def server_environment(url: str, secret: str) -> dict:
+    """The environment of the servers measured: this one's database and secret key."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -821,6 +827,15 @@ def measure(args, url, secret, folder, servers) -> int:
     }
     env.update(DATABASE_URL=url, SECRET_KEY=secret, PYTHONDONTWRITEBYTECODE="1")
     env.setdefault("BASE_URL", "http://127.0.0.1")  # a server database needs it
+    return env
+
+
+def measure(args, url, secret, folder, servers) -> int:
+    print(f"database: {describe(url)}")
+    data = seed(url, secret, args.count)
+    print(data.load_line)
+
+    env = server_environment(url, secret)
     app = Server("app", "wsgi:app", free_port(), env, folder / "app.log")
     servers.append(app)
     app.start("/healthz")

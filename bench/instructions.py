@@ -79,6 +79,7 @@ from bench.dashboard import describe  # noqa: E402
 from bench.http import GUNICORN  # noqa: E402
 from bench.http import SECTION  # noqa: E402
 from bench.http import Server  # noqa: E402
+from bench.http import add_row_filter  # noqa: E402
 from bench.http import children  # noqa: E402
 from bench.http import expect  # noqa: E402
 from bench.http import fetch  # noqa: E402
@@ -86,6 +87,7 @@ from bench.http import free_port  # noqa: E402
 from bench.http import header  # noqa: E402
 from bench.http import measured_with_tools  # noqa: E402
 from bench.http import seed  # noqa: E402
+from bench.http import server_environment  # noqa: E402
 from bench.http import session_cookie  # noqa: E402
 from tests.support.pages import csrf_token  # noqa: E402
 
@@ -118,16 +120,7 @@ def launch(server: Server, folder: Path) -> None:
         str(ROOT),
         server.target,
     ]
-    log = open(server.log_path, "wb")  # noqa: SIM115 (closed with the process)
-    server.process = subprocess.Popen(  # noqa: S603 (our own command line)
-        command,
-        cwd=ROOT,
-        env=server.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: Server.stop() stops it as one
-    )
-    log.close()
+    server.spawn(command)
 
 
 def wait_ready(server: Server, ready_path: str) -> int:
@@ -282,18 +275,6 @@ def plan(app: Server, app_worker: int, hello: Server, hello_worker: int, data) -
 # --- Run ---------------------------------------------------------------------
 
 
-def server_environment(url: str, secret: str) -> dict:
-    """The environment bench/http.py gives its servers."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("FLASK_", "DATABASE_URL", "SECRET_KEY", "SQLALCHEMY"))
-    }
-    env.update(DATABASE_URL=url, SECRET_KEY=secret, PYTHONDONTWRITEBYTECODE="1")
-    env.setdefault("BASE_URL", "http://127.0.0.1")  # a server database needs it
-    return env
-
-
 def measure(args, url, secret, folder, servers) -> int:
     started = time.monotonic()
     print(f"database: {describe(url)}")
@@ -347,12 +328,7 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", help="default: a fresh temporary SQLite file")
     parser.add_argument("--requests", type=int, default=200, help="counted requests per row")
     parser.add_argument("--count", type=int, default=200, help="campaign assessments")
-    parser.add_argument(
-        "--only",
-        action="append",
-        metavar="TEXT",
-        help="measure only the rows whose name contains TEXT (repeatable; hello always runs)",
-    )
+    add_row_filter(parser)
     args = parser.parse_args(argv)
     if args.requests < 1:
         parser.error("--requests must be at least 1")
