@@ -22,6 +22,7 @@ from sqlalchemy import event
 from app import create_app
 from app.extensions import db
 from tests.reliability.support import app_config
+from tests.support import api
 from tests.support.content import SHIPPED
 from tests.support.pages import step_form
 from tests.support.visitor import Visitor
@@ -134,12 +135,11 @@ def test_held_write_lock_page_keeps_the_users_input(locked_save):
     assert locked_save["elapsed"] < 2 * BUSY_TIMEOUT_MS / 1000
 
 
-def test_lock_taken_right_after_the_commit_does_not_report_a_failed_save(database_file):
-    app = create_app(
-        app_config(f"sqlite:///{database_file}", SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS, **SHIPPED)
-    )
-    visitor = Visitor(app.test_client())
-    visitor.start()
+@contextmanager
+def lock_taken_right_after_the_answers_commit(app, database_file):
+    """Another writer takes the write lock as soon as the connection that saved the
+    answers is back in the pool, committed (not when the one that ended the page's
+    reads is), and holds it while the request goes on. Yields {"on": still waiting}."""
     holder = sqlite3.connect(database_file, isolation_level=None, timeout=5)
     armed = {"on": True, "wrote": False}
 
@@ -147,8 +147,6 @@ def test_lock_taken_right_after_the_commit_does_not_report_a_failed_save(databas
         armed["wrote"] = armed["wrote"] or statement.startswith("INSERT INTO answers")
 
     def another_writer_gets_the_lock(*_connection):
-        # Once the connection that saved the answers is back in the pool, committed (not
-        # when the one that ended the page's reads is).
         if armed["on"] and armed["wrote"]:
             armed["on"] = False
             holder.execute("BEGIN IMMEDIATE")
@@ -158,7 +156,7 @@ def test_lock_taken_right_after_the_commit_does_not_report_a_failed_save(databas
     event.listen(engine, "before_cursor_execute", note_answer_writes)
     event.listen(engine, "checkin", another_writer_gets_the_lock)
     try:
-        response = visitor.submit({"legal_cotizaciones": "parcial"}, follow=False)
+        yield armed
     finally:
         event.remove(engine, "checkin", another_writer_gets_the_lock)
         event.remove(engine, "before_cursor_execute", note_answer_writes)
@@ -167,10 +165,42 @@ def test_lock_taken_right_after_the_commit_does_not_report_a_failed_save(databas
         holder.close()
         with app.app_context():
             db.engine.dispose()
+
+
+def saved_cotizaciones(database_file) -> bool:
+    return any(q == "legal_cotizaciones" for _, _, q, _, _ in snapshot(database_file)["answers"])
+
+
+def test_lock_taken_right_after_the_commit_does_not_report_a_failed_save(database_file):
+    app = create_app(
+        app_config(f"sqlite:///{database_file}", SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS, **SHIPPED)
+    )
+    visitor = Visitor(app.test_client())
+    visitor.start()
+    with lock_taken_right_after_the_answers_commit(app, database_file) as armed:
+        response = visitor.submit({"legal_cotizaciones": "parcial"}, follow=False)
     assert not armed["on"], "the save never committed"
-    saved = any(q == "legal_cotizaciones" for _, _, q, _, _ in snapshot(database_file)["answers"])
-    assert saved
+    assert saved_cotizaciones(database_file)
     assert response.status_code == 302, "the answers were saved, yet the page says they were not"
+
+
+def test_the_api_reads_after_its_save_without_queueing_for_the_lock(database_file):
+    """The API's answer reads the saved sections after its commit: that read must not
+    wait for the write lock (database.write_transaction marks the writes done)."""
+    app = create_app(
+        app_config(f"sqlite:///{database_file}", SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS, **SHIPPED)
+    )
+    client = app.test_client()
+    token = api.start(client)
+    with lock_taken_right_after_the_answers_commit(app, database_file) as armed:
+        response = client.put(
+            f"{api.API}/assessment/sections/legal-1",
+            json={"answers": {"legal_cotizaciones": "parcial"}},
+            headers=api.bearer(token),
+        )
+    assert not armed["on"], "the save never committed"
+    assert saved_cotizaciones(database_file)
+    assert response.status_code == 200, response.get_json()
 
 
 # --- (b) the disk is full ------------------------------------------------------------
