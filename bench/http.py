@@ -396,6 +396,20 @@ def save_values(app, token, section_id):
     return [form(second, first), form(first, second)]
 
 
+def save_bodies(port, section_path, cookie, token, values, timeout=30) -> list[str]:
+    """The section's posts of `values` (Seed.save_values) with the CSRF token, each sent
+    once here: it must save and move on, so that every save measured writes."""
+    bodies = [urlencode([("csrf_token", token), *pairs]) for pairs in values]
+    for number, body in enumerate(bodies, 1):
+        status, headers, content = fetch(
+            port, "POST", section_path, headers={"Cookie": cookie}, body=body, timeout=timeout
+        )
+        expect(status, 302, f"save {number}", content)
+        if (header(headers, "Location") or "").endswith(f"/s/{SECTION}"):
+            raise RuntimeError(f"save {number} stayed on its page (new questions shown)")
+    return bodies
+
+
 def seed(url, secret, count) -> Seed:
     app = create_bench_app(url, secret)
     try:
@@ -864,15 +878,7 @@ def measure(args, url, secret, folder, servers) -> int:
     )
     servers.append(floor)
     floor.start("/es/bench-floor/")
-    bodies = [urlencode([("csrf_token", token), *pairs]) for pairs in data.save_values]
-    for number, form in enumerate(bodies, 1):  # each post must save and move on
-        status, headers, body = fetch(
-            app.port, "POST", section_path, headers={"Cookie": visitor_cookie}, body=form
-        )
-        expect(status, 302, f"save {number}", body)
-        location = header(headers, "Location") or ""
-        if location.endswith(f"/s/{SECTION}"):
-            raise RuntimeError(f"save {number} stayed on its page (new questions shown)")
+    bodies = save_bodies(app.port, section_path, visitor_cookie, token, data.save_values)
     association_cookie = login_cookie(app.port)
     dashboard_path = f"/es/associations/campaigns/{data.campaign_id}"
     checks = {

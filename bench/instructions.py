@@ -73,7 +73,6 @@ import subprocess  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from dataclasses import field  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
 
 from bench.dashboard import describe  # noqa: E402
 from bench.http import GUNICORN  # noqa: E402
@@ -84,8 +83,8 @@ from bench.http import children  # noqa: E402
 from bench.http import expect  # noqa: E402
 from bench.http import fetch  # noqa: E402
 from bench.http import free_port  # noqa: E402
-from bench.http import header  # noqa: E402
 from bench.http import measured_with_tools  # noqa: E402
+from bench.http import save_bodies  # noqa: E402
 from bench.http import seed  # noqa: E402
 from bench.http import server_environment  # noqa: E402
 from bench.http import session_cookie  # noqa: E402
@@ -224,28 +223,12 @@ def visitor_session(app: Server, section_path: str) -> tuple[str, str]:
     return cookie, token
 
 
-def save_bodies(app: Server, section_path: str, cookie: str, token: str, values) -> list:
-    """The two section posts; checks that each saves and moves on, so every save writes."""
-    bodies = [urlencode([("csrf_token", token), *pairs]).encode() for pairs in values]
-    for number, body in enumerate(bodies, 1):
-        status, headers, content = fetch(
-            app.port,
-            "POST",
-            section_path,
-            {"Cookie": cookie, "Content-Type": FORM},
-            body,
-            timeout=REQUEST_TIMEOUT,
-        )
-        expect(status, 302, f"save {number}", content)
-        if (header(headers, "Location") or "").endswith(f"/s/{SECTION}"):
-            raise RuntimeError(f"save {number} stayed on its page (new questions shown)")
-    return bodies
-
-
 def plan(app: Server, app_worker: int, hello: Server, hello_worker: int, data) -> list[Row]:
     section_path = f"/es/a/{data.answered}/s/{SECTION}"
     cookie, token = visitor_session(app, section_path)
-    bodies = save_bodies(app, section_path, cookie, token, data.save_values)
+    bodies = save_bodies(
+        app.port, section_path, cookie, token, data.save_values, timeout=REQUEST_TIMEOUT
+    )
     visitor = {"Cookie": cookie}
     return [
         Row("hello (ceiling)", hello, hello_worker, "/"),
