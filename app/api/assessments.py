@@ -234,8 +234,8 @@ def answer(body, section_id):
         fail(422, errors=errors)
     changes = {qid: values[qid] for qid in answers}
     with write_transaction() as connection:
-        saved = store.save_page(connection, loaded.record.id, step.id, changes)
-    if not saved:
+        still_open = store.save_page(connection, loaded.record.id, step.id, changes)
+    if not still_open:
         fail(409, SUBMITTED)  # submitted meanwhile
     saved = store.saved_sections(loaded.record)
     return state(loaded.record, questionnaire, journey_after(journey, changes), saved)

@@ -181,8 +181,9 @@ def section_form(questions, content, original: dict, formdata=None, meta=None):
         form = form_class(formdata=formdata, **({"meta": meta} if meta else {}))
         form.originals = posted_originals(questions, formdata)
     else:
-        form = form_class(data=_form_data(questions, original))
-        form.originals = {q.id: encode(form_value(q, original.get(q.id))) for q in questions}
+        data = _form_data(questions, original)
+        form = form_class(data=data)
+        form.originals = {question_id: encode(value) for question_id, value in data.items()}
     for question in questions:
         field = form[question.id]
         if isinstance(field, ChoicesField):
