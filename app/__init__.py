@@ -112,15 +112,15 @@ def init_database(app: Flask) -> None:
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
-    if settings.is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
-        with app.app_context():
+    with app.app_context():
+        database.control_transactions(db.engine)
+        if settings.is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
             tune_sqlite(
                 db.engine,
                 app.config["SQLITE_BUSY_TIMEOUT_MS"],
                 app.config["SQLITE_JOURNAL_SIZE_LIMIT_MB"] * 1024 * 1024,
             )
-    else:
-        with app.app_context():
+        else:
             dbguard.watch(db.engine, app.config)
 
 

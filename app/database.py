@@ -14,6 +14,7 @@ from flask import g
 from flask import has_request_context
 from flask import request
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -44,18 +45,50 @@ def read_first() -> None:
     g.reading_first = True
 
 
-@contextmanager
-def write_transaction():
-    """The writes of a request that read first, on a connection of their own: the read
-    transaction ends, the block's statements run in one transaction (`BEGIN IMMEDIATE`
-    on SQLite), committed when the block ends, rolled back if it raises. Core, not the
-    ORM session: its unit of work cost a page save more than the statements did."""
+# A Core connection's execution option: its statements run outside any transaction, each
+# one atomic on its own (SQLite: no BEGIN; PostgreSQL: the driver's autocommit).
+OUTSIDE_TRANSACTION = "outside_transaction"
+
+
+def reading_connection() -> Connection:
+    """The connection an assessment page reads its assessment on (store.find).
+
+    A request that writes from its start reads in its write transaction: the ORM
+    session's connection. Any other reads on a Core connection of its own, outside a
+    transaction: the lookup is one statement, atomic on its own, so BEGIN and COMMIT
+    added nothing but work (on PostgreSQL, two of a page's three round trips), and the
+    session's unit of work cost a page more than the statement did. A request that
+    read first writes on this connection (`write_transaction`): one checkout."""
     from .extensions import db
 
-    db.session.commit()
+    if wants_write():
+        return db.session.connection()
+    connection = g.get("reading_connection")
+    if connection is None:
+        connection = db.engine.connect().execution_options(**{OUTSIDE_TRANSACTION: True})
+        g.reading_connection = connection
+    return connection
+
+
+@contextmanager
+def write_transaction():
+    """The writes of a request that read first: the session's reads end, and the block's
+    statements run in one transaction (`BEGIN IMMEDIATE` on SQLite) on the request's
+    reading connection, committed when the block ends, rolled back if it raises. Core,
+    not the ORM session: its unit of work cost a page save more than the statements did."""
+    from .extensions import db
+
+    if db.session().in_transaction():
+        db.session.commit()
     g.reading_first = False
     g.writes_done = False
-    with db.engine.begin() as connection:
+    connection = g.get("reading_connection")
+    if connection is None:
+        connection = g.reading_connection = db.engine.connect()
+    else:
+        connection.commit()  # the reads outside a transaction: nothing to end in the database
+        connection.execution_options(**{OUTSIDE_TRANSACTION: False})
+    with connection.begin():
         yield connection
     g.writes_done = True
 
@@ -78,11 +111,33 @@ def init_app(app) -> None:
     def remove_session(_exception):
         # A database that died after the last query makes the closing ROLLBACK fail;
         # drop the connection instead of turning a served page into a 500.
+        reading = g.pop("reading_connection", None)
+        if reading is not None:
+            try:
+                reading.close()
+            except OperationalError:
+                reading.invalidate()
         try:
             db.session.remove()
         except OperationalError:
             db.session().invalidate()
             db.session.remove()
+
+
+def control_transactions(engine: Engine) -> None:
+    """Open each transaction as the request needs it: on SQLite `BEGIN IMMEDIATE` for a
+    request that writes (a writer waits for the lock instead of failing half-way), else
+    `BEGIN`; none for a connection whose statements run outside a transaction
+    (OUTSIDE_TRANSACTION), on SQLite and PostgreSQL alike."""
+    dialect = engine.dialect.name
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        outside = connection.get_execution_options().get(OUTSIDE_TRANSACTION, False)
+        if dialect == "postgresql":  # the driver begins by itself, unless in autocommit
+            connection.connection.driver_connection.autocommit = outside
+        elif dialect == "sqlite" and not outside:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write() else "BEGIN")
 
 
 def truncate_sqlite_log(engine: Engine) -> int:
@@ -118,7 +173,3 @@ def tune_sqlite(engine: Engine, busy_timeout_ms: int, journal_size_limit: int = 
         # file (docs/SECURITY.md T24). Some builds do this by default; not all do.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write() else "BEGIN")

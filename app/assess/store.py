@@ -14,6 +14,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from ..database import reading_connection
 from ..engine.model import PROFILE
 from ..extensions import db
 from ..models import Answer
@@ -108,7 +109,7 @@ def find(token: str) -> sa.Row:
     if len(token) > MAX_TOKEN_LENGTH:
         raise UnknownToken
     parameters = {"token_hash": hash_token(token)}
-    row = db.session.connection().execute(_BY_TOKEN_HASH, parameters).first()
+    row = reading_connection().execute(_BY_TOKEN_HASH, parameters).first()
     if row is None:
         raise UnknownToken
     return row

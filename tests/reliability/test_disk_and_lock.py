@@ -137,28 +137,31 @@ def test_held_write_lock_page_keeps_the_users_input(locked_save):
 
 @contextmanager
 def lock_taken_right_after_the_answers_commit(app, database_file):
-    """Another writer takes the write lock as soon as the connection that saved the
-    answers is back in the pool, committed (not when the one that ended the page's
-    reads is), and holds it while the request goes on. Yields {"on": still waiting}."""
+    """Another writer takes the write lock as soon as the transaction that saved the
+    answers is committed (not when the one that ended the page's reads is), and holds
+    it while the request goes on. Yields {"on": still waiting}."""
     holder = sqlite3.connect(database_file, isolation_level=None, timeout=5)
     armed = {"on": True, "wrote": False}
 
     def note_answer_writes(_connection, _cursor, statement, *_args):
         armed["wrote"] = armed["wrote"] or statement.startswith("INSERT INTO answers")
 
-    def another_writer_gets_the_lock(*_connection):
+    with app.app_context():
+        engine = db.engine
+    commit = engine.dialect.do_commit
+
+    def commit_then_another_writer_gets_the_lock(dbapi_connection):
+        commit(dbapi_connection)
         if armed["on"] and armed["wrote"]:
             armed["on"] = False
             holder.execute("BEGIN IMMEDIATE")
 
-    with app.app_context():
-        engine = db.engine
     event.listen(engine, "before_cursor_execute", note_answer_writes)
-    event.listen(engine, "checkin", another_writer_gets_the_lock)
+    engine.dialect.do_commit = commit_then_another_writer_gets_the_lock
     try:
         yield armed
     finally:
-        event.remove(engine, "checkin", another_writer_gets_the_lock)
+        engine.dialect.do_commit = commit
         event.remove(engine, "before_cursor_execute", note_answer_writes)
         if holder.in_transaction:
             holder.execute("ROLLBACK")
