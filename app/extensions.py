@@ -10,9 +10,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .security import CSRFProtect
 
 # Named constraints, so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from tests.security.conftest import all_rules
 from tests.support.accounts import login
+from tests.support.visitor import Visitor
 
 PUBLIC_ENDPOINTS = {
     "static", "pages.root", "pages.landing", "pages.healthz", "pages.privacy", "pages.paper",
@@ -74,3 +75,35 @@ def test_staff_can_reach_staff_pages(world):
     staff = world.app.test_client()
     login(staff, "staff@example.cl")
     assert staff.get("/es/admin/").status_code == 200
+
+
+def test_a_token_given_to_another_session_is_refused(app):
+    """The worker keeps the signed token of each session it served (security.CSRFProtect
+    accepts those without checking the signature again): one visitor's token, posted
+    with another visitor's session, is still refused."""
+    first, second = Visitor(app.test_client()), Visitor(app.test_client())
+    first.start()
+    second.start()
+    assert first.csrf_token != second.csrf_token
+    refused = second.submit({"csrf_token": first.csrf_token, "legal_cotizaciones": "si"})
+    assert refused.status_code == 400
+    assert second.submit({"legal_cotizaciones": "si"}, follow=False).status_code == 302
+
+
+def test_over_https_a_known_token_still_needs_a_referrer_from_this_site(make_app):
+    """Flask-WTF's last check (WTF_CSRF_SSL_STRICT) holds for a token the worker keeps."""
+    client = make_app(PREFERRED_URL_SCHEME="https").test_client()  # the client's scheme
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"
+    visitor = Visitor(client)
+    visitor.start()
+    page = visitor.page
+    for referrer in ("https://elsewhere.example/", None):
+        if referrer is None:
+            del client.environ_base["HTTP_REFERER"]
+        else:
+            client.environ_base["HTTP_REFERER"] = referrer
+        response = visitor.submit({"legal_cotizaciones": "si"}, follow=False)
+        assert response.status_code == 400, referrer
+        visitor.page = page
+    client.environ_base["HTTP_REFERER"] = "https://localhost/a/"
+    assert visitor.submit({"legal_cotizaciones": "si"}, follow=False).status_code == 302
