@@ -70,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .assess import bp as assess_bp
+    from .assess import forms as assess_forms
     from .associations import bp as associations_bp
     from .associations import join_bp
 
@@ -79,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_accounts(app)
     ratelimit.init_app(app)
     app.register_blueprint(assess_bp)
+    assess_forms.init_app(app)  # step forms lent to a request go back when it ends
     app.register_blueprint(accounts_bp)
     app.register_blueprint(associations_bp)
     app.register_blueprint(join_bp)

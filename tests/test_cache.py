@@ -18,6 +18,7 @@ from app.cache import DECLARATIONS
 from app.compression import PageWithHoles
 from tests.support.accounts import create_association
 from tests.support.accounts import login
+from tests.support.content import MINI_PROFILE
 from tests.support.visitor import Visitor
 from tests.support.visitor import best
 
@@ -270,3 +271,48 @@ def test_the_caches_of_a_worker_fit_its_memory_budget():
     caches = {v.declaration for v in vars(cache).values() if isinstance(v, cache.AppCache)}
     assert caches == set(APP_CACHES)
     assert sum(d.max_bytes for d in APP_CACHES) <= APP_CACHES_MAX_BYTES
+
+
+def test_a_lent_step_form_keeps_nothing_of_the_last_post(app):
+    """Step forms are lent to one request at a time from an idle list
+    (cache.IDLE_STEP_FORMS): the next post of the same step sees none of the last
+    one's input, and none of its messages."""
+    first, second = Visitor(app.test_client()), Visitor(app.test_client())
+    typed = "9q8w7e"  # not a number: shown again, with its message
+    first.get("/es/a/new")
+    refused = first.submit(MINI_PROFILE | {"p_dotacion_total": typed}, follow=False)
+    assert refused.status_code == 422 and typed in first.page
+    assert 'id="error-p_dotacion_total"' in first.page
+    with app.app_context():
+        idle = [forms for forms in app.extensions["caches"]["idle step forms"]._entries.values()]
+    assert [len(forms) for forms in idle] == [1], "the form was not returned"
+    second.get("/es/a/new")
+    other = "7"  # a second post of the same step, wrong elsewhere: its form is the lent one
+    second.submit(MINI_PROFILE | {"p_dotacion_extranjera": other, "p_sector": ""}, follow=False)
+    assert second.page.count('class="error-message"') >= 1, "the second post was refused"
+    assert typed not in second.page and 'id="error-p_dotacion_total"' not in second.page
+    assert [len(forms) for forms in idle] == [1], "a new form was built instead of the lent one"
+
+
+def test_a_lent_step_form_is_drawn_without_the_last_posts_messages(app):
+    """A post drawn again without validating it (an outage: views.redraw_post) gets a
+    lent form with no message left from the request that used it before."""
+    from werkzeug.datastructures import MultiDict
+
+    from app.assess.forms import add_error
+    from app.assess.forms import return_borrowed_forms
+    from app.assess.forms import section_form
+    from app.i18n import content_for
+
+    with app.test_request_context("/es/a/new", method="POST"):
+        questionnaire = app.extensions["questionnaires"].get(app.config["QUESTIONNAIRE"])
+        questions, content = questionnaire.sections[0].questions, content_for(questionnaire)
+        lent = section_form(questions, content, {}, formdata=MultiDict({"p_dotacion_total": "x"}))
+        lent.validate()
+        add_error(lent, "p_sector", "a message for the first post only")
+        assert lent.errors
+        return_borrowed_forms()
+        again = section_form(questions, content, {}, formdata=MultiDict(MINI_PROFILE))
+        assert again is lent, "the idle form was not lent again"
+        assert again.errors == {}
+        assert again.data["p_dotacion_total"] == 80 and again["p_dotacion_total"].raw_data == ["80"]
