@@ -110,6 +110,10 @@ def test_oversized_and_nul_input(app, client):
     visitor.get("/es/a/new")
     response = visitor.submit(MINI_PROFILE | {"p_sector": "comercio\x00"}, follow=False)
     assert response.status_code == 400
+    visitor.get("/es/a/new")
+    response = visitor.submit(MINI_PROFILE | {"p_sector\x00": "comercio"}, follow=False)
+    assert response.status_code == 400  # in a name
+    assert client.get("/es/a/new?lang=es%00").status_code == 400  # in the address's query
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Assessment.id))) == 0
 
