@@ -128,12 +128,14 @@ def control_transactions(engine: Engine) -> None:
     """Open each transaction as the request needs it: on SQLite `BEGIN IMMEDIATE` for a
     request that writes (a writer waits for the lock instead of failing half-way), else
     `BEGIN`; none for a connection whose statements run outside a transaction
-    (OUTSIDE_TRANSACTION), on SQLite and PostgreSQL alike."""
+    (OUTSIDE_TRANSACTION, or SQLAlchemy's AUTOCOMMIT), on SQLite and PostgreSQL alike."""
     dialect = engine.dialect.name
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        outside = connection.get_execution_options().get(OUTSIDE_TRANSACTION, False)
+        options = connection.get_execution_options()
+        # SQLAlchemy's own AUTOCOMMIT (e.g. for VACUUM) is a connection outside one too
+        outside = options.get(OUTSIDE_TRANSACTION) or options.get("isolation_level") == "AUTOCOMMIT"
         if dialect == "postgresql":  # the driver begins by itself, unless in autocommit
             connection.connection.driver_connection.autocommit = outside
         elif dialect == "sqlite" and not outside:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.config import ConfigError
+from app.database import OUTSIDE_TRANSACTION
 from app.extensions import db
 from app.models import Answer
 from app.models import Assessment
@@ -83,6 +84,23 @@ def test_sqlite_is_tuned(make_app, database_url):
             assert pragma("journal_mode") == "wal"
             assert pragma("busy_timeout") == 5000
             assert pragma("foreign_keys") == 1
+
+
+def test_connections_outside_a_transaction_begin_none(app):
+    """database.control_transactions: a Core connection with OUTSIDE_TRANSACTION, or in
+    SQLAlchemy's AUTOCOMMIT, runs statements that no transaction may hold (VACUUM, on
+    SQLite and PostgreSQL alike); a transaction on the same connection then begins."""
+    with app.app_context():
+        for options in ({OUTSIDE_TRANSACTION: True}, {"isolation_level": "AUTOCOMMIT"}):
+            with db.engine.connect() as connection:
+                connection.execution_options(**options).exec_driver_sql("VACUUM")
+                connection.commit()
+                connection.execution_options(
+                    **{OUTSIDE_TRANSACTION: False},
+                    isolation_level=connection.default_isolation_level,
+                )
+                with pytest.raises(sa.exc.DBAPIError):
+                    connection.exec_driver_sql("VACUUM")
 
 
 def test_concurrent_read_modify_write_loses_nothing(make_app):
