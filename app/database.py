@@ -78,7 +78,7 @@ def write_transaction():
     not the ORM session: its unit of work cost a page save more than the statements did."""
     from .extensions import db
 
-    if db.session().in_transaction():
+    if db.session.registry.has() and db.session().in_transaction():  # a session that read
         db.session.commit()
     g.reading_first = False
     g.writes_done = False

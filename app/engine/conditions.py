@@ -102,8 +102,9 @@ class Condition:
     source: str
     tree: object
 
-    @property
+    @cached_property
     def names(self) -> frozenset[str]:
+        """The fields it reads, found once: every page's checks read them."""
         return frozenset(_names(self.tree))
 
     def comparisons(self):
