@@ -129,30 +129,17 @@ def control_transactions(engine: Engine) -> None:
     request that writes (a writer waits for the lock instead of failing half-way), else
     `BEGIN`; none for a connection whose statements run outside a transaction
     (OUTSIDE_TRANSACTION, or SQLAlchemy's AUTOCOMMIT), on SQLite and PostgreSQL alike."""
-    dialect = engine.dialect
+    dialect = engine.dialect.name
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         options = connection.get_execution_options()
         # SQLAlchemy's own AUTOCOMMIT (e.g. for VACUUM) is a connection outside one too
         outside = options.get(OUTSIDE_TRANSACTION) or options.get("isolation_level") == "AUTOCOMMIT"
-        if dialect.name == "postgresql":  # the driver begins by itself, unless in autocommit
+        if dialect == "postgresql":  # the driver begins by itself, unless in autocommit
             connection.connection.driver_connection.autocommit = outside
-        elif dialect.name == "sqlite":  # sent by do_begin, below
-            begin = None if outside else "BEGIN IMMEDIATE" if wants_write() else "BEGIN"
-            connection.connection.info["begin"] = begin
-
-    if dialect.name == "sqlite":
-
-        def do_begin(dbapi_connection):
-            """The dialect's step after the event: its errors (a lock not obtained within
-            the busy timeout) reach the views as SQLAlchemy's OperationalError. Sent to
-            the driver directly: a statement through SQLAlchemy cost a page save ~2 %."""
-            begin = dbapi_connection.info.pop("begin", None)
-            if begin:
-                dbapi_connection.driver_connection.execute(begin)
-
-        dialect.do_begin = do_begin
+        elif dialect == "sqlite" and not outside:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write() else "BEGIN")
 
 
 def truncate_sqlite_log(engine: Engine) -> int:
