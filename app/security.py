@@ -141,12 +141,15 @@ class CSRFProtect(flask_wtf.csrf.CSRFProtect):
         if request.method not in config["WTF_CSRF_METHODS"]:
             return  # as Flask-WTF's: nothing to check (and the session is not touched)
         posted = self._get_csrf_token() if config["WTF_CSRF_TIME_LIMIT"] is None else None
-        key = (current_app.secret_key, session.get(config["WTF_CSRF_FIELD_NAME"]))
-        if posted is None or key[1] is None or posted != signed_csrf_tokens.get(key):
+        raw = session.get(config["WTF_CSRF_FIELD_NAME"])
+        if posted is None or raw is None:
+            return super().protect(apply_exemptions)
+        key = (current_app.secret_key, raw)
+        if posted != signed_csrf_tokens.get(key):
             super().protect(apply_exemptions)
-            if posted is not None and key[1] is not None and g.get("csrf_valid"):
+            if g.get("csrf_valid"):
                 signed_csrf_tokens.put(key, posted)
-            return
+            return None
         if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
             if not request.referrer:
                 self._error_response("The referrer header is missing.")
